@@ -1,0 +1,142 @@
+/**
+ * The log entry: one per callback received, whatever the provider, and its two renderings.
+ *
+ * JSONL is the default and the format every reader in this project analyses. `text` reproduces
+ * the wording and line structure of Routee's original PHP recipe so that whatever parsed that
+ * file keeps working. In both, a field value can never break a line or forge another entry.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { OUTCOMES } from "./outcome.ts";
+
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) =>
+  Type.Union([t, Type.Null()]);
+
+export const EntryKind = Type.Union([
+  Type.Literal("dlr"),
+  Type.Literal("campaign"),
+  Type.Literal("other"),
+  Type.Literal("rejected"),
+]);
+export type EntryKind = Static<typeof EntryKind>;
+
+export const LogEntry = Type.Object(
+  {
+    receivedAt: Type.String({ description: "When the callback arrived, ISO 8601 with milliseconds (UTC)" }),
+    provider: Type.String({ description: "Which adapter read the callback, e.g. `routee`" }),
+    kind: EntryKind,
+    outcome: Type.Union(OUTCOMES.map((o) => Type.Literal(o))),
+    final: Type.Boolean(),
+    messageId: Nullable(Type.String()),
+    smsId: Nullable(Type.String()),
+    part: Nullable(Type.Number()),
+    parts: Nullable(Type.Number()),
+    to: Nullable(Type.String()),
+    from: Nullable(Type.String()),
+    status: Nullable(Type.String({ description: "The status name exactly as the provider sent it" })),
+    detailedStatus: Nullable(Type.String()),
+    description: Nullable(Type.String()),
+    updatedDate: Nullable(Type.String()),
+    price: Nullable(Type.Number()),
+    latency: Nullable(Type.Number()),
+    country: Nullable(Type.String()),
+    operator: Nullable(Type.String()),
+    campaignTrackingId: Nullable(Type.String()),
+    label: Nullable(Type.String()),
+    report: Type.Unknown({ description: "The body as received (for `rejected`: the raw text)" }),
+    error: Type.Optional(
+      Type.Object({ reason: Type.String(), field: Type.Optional(Type.String()), message: Type.String() }),
+    ),
+  },
+  { title: "LogEntry" },
+);
+export type LogEntry = Static<typeof LogEntry>;
+
+export type LogFormat = "jsonl" | "text";
+export const LOG_FORMATS: readonly LogFormat[] = ["jsonl", "text"];
+
+/** An entry with every field empty, for adapters to fill in. */
+export function blankEntry(provider: string, kind: EntryKind, report: unknown, receivedAt = new Date()): LogEntry {
+  return {
+    receivedAt: receivedAt.toISOString(),
+    provider,
+    kind,
+    outcome: "unknown",
+    final: false,
+    messageId: null,
+    smsId: null,
+    part: null,
+    parts: null,
+    to: null,
+    from: null,
+    status: null,
+    detailedStatus: null,
+    description: null,
+    updatedDate: null,
+    price: null,
+    latency: null,
+    country: null,
+    operator: null,
+    campaignTrackingId: null,
+    label: null,
+    report,
+  };
+}
+
+// JSON.stringify escapes CR, LF and other C0 controls but leaves U+2028/U+2029 raw; some line
+// readers (and JavaScript before ES2019) treat those as line breaks, so escape them too.
+const HAS_LINE_BREAKER = /[\u2028\u2029]/;
+const LINE_BREAKERS = /[\u2028\u2029]/g;
+
+/** One JSON object on one line, newline-terminated. */
+export function renderJsonl(entry: LogEntry): string {
+  const json = JSON.stringify(entry);
+  return (HAS_LINE_BREAKER.test(json) ? json.replace(LINE_BREAKERS, escapeChar) : json) + "\n";
+}
+
+// Everything a terminal or a line reader could treat as a break or a control sequence.
+const TEXT_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+function escapeChar(ch: string): string {
+  return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/** A value as PHP's string concatenation would print it (null and missing print nothing). */
+function textValue(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const s = typeof value === "string" ? value : typeof value === "number" ? String(value) : JSON.stringify(value);
+  return s.replace(TEXT_UNSAFE, escapeChar);
+}
+
+/** The price as it appeared in the report (`"0.0360"` stays `0.0360`), as the PHP script printed it. */
+function priceAsSent(entry: LogEntry): unknown {
+  const report = entry.report as { price?: unknown } | null;
+  return report && typeof report === "object" && report.price !== undefined ? report.price : entry.price;
+}
+
+/**
+ * The original recipe's lines:
+ * `Your message to <to> (message id <id>) was DELIVERED.` + `The cost was <price>`, the same with
+ * FAILED for every failed outcome, `Your message to <to> has a status of: <name>` otherwise, and
+ * `This is not a delivery receipt` for callbacks that are not per-SMS reports.
+ */
+export function renderText(entry: LogEntry): string {
+  if (entry.kind === "rejected") {
+    const why = entry.error ? `${entry.error.reason}: ${entry.error.message}` : "rejected";
+    return `Rejected callback (${textValue(why)}): ${textValue(entry.report)}\n`;
+  }
+  if (entry.kind !== "dlr") return "This is not a delivery receipt\n";
+  const to = textValue(entry.to);
+  if (entry.outcome === "delivered" || entry.outcome === "failed") {
+    const verb = entry.outcome === "delivered" ? "DELIVERED" : "FAILED";
+    return (
+      `Your message to ${to} (message id ${textValue(entry.messageId)}) was ${verb}.\n` +
+      `The cost was ${textValue(priceAsSent(entry))}\n`
+    );
+  }
+  return `Your message to ${to} has a status of: ${textValue(entry.status)}\n`;
+}
+
+export const RENDERERS: Record<LogFormat, (entry: LogEntry) => string> = {
+  jsonl: renderJsonl,
+  text: renderText,
+};

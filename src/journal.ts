@@ -1,0 +1,298 @@
+/**
+ * The journal: where entries go, behind a small interface so that a shared database can stand in
+ * for the file later.
+ *
+ * `FileJournal` appends newline-terminated entries to one file and resolves each `append()` only
+ * after its bytes were handed to write(2) (and, with `fsync`, to fdatasync). Appends that arrive
+ * in the same event-loop turn share one write: group commit. A failed write rolls the file back
+ * to the last complete entry, rejects the whole batch (the caller answers 503 and Routee retries)
+ * and marks the journal unhealthy until a later write or probe succeeds.
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statfsSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+
+export interface Journal {
+  /** Resolves once the line is written; rejects with `JournalWriteError` if it could not be. */
+  append(line: string): Promise<void>;
+  /** False from a failed write until a write or `probe()` succeeds again. */
+  readonly healthy: boolean;
+  /** Why the last write failed (`ENOSPC`, `EACCES`, ...), or null. */
+  readonly lastError: string | null;
+  /** Re-checks an unhealthy journal (reopens the file); returns the new health. */
+  probe(): boolean;
+  /** Closes and reopens the file at its path, between two batches (for log rotation). */
+  reopen(): Promise<void>;
+  /** Writes what is pending and closes the file. */
+  close(): Promise<void>;
+}
+
+export interface FileJournalOptions {
+  /** fdatasync after every batch, so acknowledged entries survive power loss. @default false */
+  fsync?: boolean;
+  /** Permission bits for a new log file. @default 0o640 */
+  mode?: number;
+}
+
+/** A write to the log failed; the message is safe to show (no internal paths). */
+export class JournalWriteError extends Error {
+  constructor(readonly code: string) {
+    super(`log write failed (${code})`);
+  }
+}
+
+/** The log cannot be opened at start; the message says which path and why. */
+export class JournalOpenError extends Error {}
+
+/** What both Bun's FileSink and the node:fs fallback (Deno) offer. */
+interface Writer {
+  write(data: string): void | Promise<void>;
+  end(): void;
+}
+
+function openWriter(fd: number): Writer {
+  if (typeof Bun !== "undefined") {
+    const sink = Bun.file(fd).writer();
+    return {
+      write(data) {
+        sink.write(data);
+        const flushed = sink.flush();
+        if (flushed instanceof Promise) return flushed.then(() => undefined);
+      },
+      end: () => void sink.end(),
+    };
+  }
+  return {
+    write(data) {
+      const bytes = Buffer.from(data);
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    },
+    end() {},
+  };
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** Free space below which a probe keeps a regular file's journal unhealthy. */
+const MIN_FREE_BYTES = 1 << 20;
+/** While unhealthy, how often the journal probes by itself. */
+const PROBE_INTERVAL_MS = 1000;
+
+export class FileJournal implements Journal {
+  readonly path: string;
+  readonly #fsync: boolean;
+  readonly #mode: number;
+  #fd: number | null = null;
+  #writer: Writer | null = null;
+  /** Size of the file after the last complete batch: where a failed write is rolled back to. */
+  #committed = 0;
+  #pending: string[] = [];
+  #waiters: Waiter[] = [];
+  #scheduled = false;
+  /** Serialises batches, reopen and close, so none of them splits another. */
+  #tail: Promise<void> = Promise.resolve();
+  #healthy = true;
+  #probeTimer: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+  /** The error code of the last failure (`ENOSPC`, `EACCES`, ...), for health answers. */
+  lastError: string | null = null;
+
+  /** Opens (creating parent directories) or throws `JournalOpenError` with a clear reason. */
+  constructor(path: string, options: FileJournalOptions = {}) {
+    this.path = path;
+    this.#fsync = options.fsync ?? false;
+    this.#mode = options.mode ?? 0o640;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#open();
+    } catch (error) {
+      throw new JournalOpenError(`cannot open log file ${path}: ${describe(error)}`);
+    }
+  }
+
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  append(line: string): Promise<void> {
+    if (this.#closed) return Promise.reject(new JournalWriteError("CLOSED"));
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push(line);
+      this.#waiters.push({ resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // setImmediate, not a microtask: every request Bun dispatches in this turn joins the batch.
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#tail = this.#tail.then(() => this.#writeBatch());
+        });
+      }
+    });
+  }
+
+  probe(): boolean {
+    if (this.#healthy || this.#closed) return this.#healthy;
+    try {
+      this.#release();
+      this.#open();
+      const stat = fstatSync(this.#fd!);
+      // Only a real write can tell about a device or pipe; a regular file also needs free space.
+      if (stat.isFile()) {
+        const fs = statfsSync(dirname(this.path));
+        if (fs.bavail * fs.bsize >= MIN_FREE_BYTES) this.#setHealthy(true);
+      }
+    } catch {
+      this.#release();
+    }
+    return this.#healthy;
+  }
+
+  reopen(): Promise<void> {
+    this.#tail = this.#tail.then(() => {
+      if (this.#closed) return;
+      this.#release();
+      try {
+        this.#open();
+      } catch (error) {
+        this.#setHealthy(false, error);
+      }
+    });
+    return this.#tail;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // Let an already scheduled batch run first.
+      await new Promise((r) => setImmediate(r));
+      await this.#tail;
+      if (this.#pending.length > 0) await this.#writeBatch();
+      this.#closed = true;
+      this.#stopProbing();
+      this.#release();
+    })();
+    return this.#closing;
+  }
+
+  #open(): void {
+    const fd = openSync(this.path, "a", this.#mode);
+    try {
+      this.#committed = repairTornTail(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.#fd = fd;
+    this.#writer = openWriter(fd);
+  }
+
+  #release(): void {
+    try {
+      this.#writer?.end();
+    } catch {}
+    if (this.#fd !== null) {
+      try {
+        closeSync(this.#fd);
+      } catch {}
+    }
+    this.#writer = null;
+    this.#fd = null;
+  }
+
+  async #writeBatch(): Promise<void> {
+    const lines = this.#pending;
+    const waiters = this.#waiters;
+    if (lines.length === 0) return;
+    this.#pending = [];
+    this.#waiters = [];
+    const data = lines.length === 1 ? lines[0]! : lines.join("");
+    try {
+      if (this.#fd === null) this.#open();
+      await this.#writer!.write(data);
+      if (this.#fsync) fdatasyncSync(this.#fd!);
+      this.#committed += Buffer.byteLength(data);
+      this.#setHealthy(true);
+      for (const w of waiters) w.resolve();
+    } catch (error) {
+      this.#rollBack(Buffer.byteLength(data));
+      this.#release();
+      this.#setHealthy(false, error);
+      const failure = new JournalWriteError(errorCode(error));
+      for (const w of waiters) w.reject(failure);
+    }
+  }
+
+  /** Cut a half-written batch off, so no partial entry stays behind a failed write. */
+  #rollBack(batchBytes: number): void {
+    if (this.#fd === null) return;
+    try {
+      const stat = fstatSync(this.#fd);
+      // Only our own unacknowledged bytes: never cut a file someone else truncated or rotated.
+      if (stat.isFile() && stat.size > this.#committed && stat.size - this.#committed <= batchBytes) {
+        ftruncateSync(this.#fd, this.#committed);
+      }
+    } catch {
+      // The next open repairs a torn tail, so the next entry still starts on its own line.
+    }
+  }
+
+  #setHealthy(healthy: boolean, error?: unknown): void {
+    this.#healthy = healthy;
+    if (healthy) this.#stopProbing();
+    else {
+      this.lastError = errorCode(error);
+      this.#probeTimer ??= setInterval(() => this.probe(), PROBE_INTERVAL_MS);
+      this.#probeTimer.unref?.();
+    }
+  }
+
+  #stopProbing(): void {
+    if (this.#probeTimer) clearInterval(this.#probeTimer);
+    this.#probeTimer = null;
+  }
+}
+
+/**
+ * If a crash left the file without a final newline, start the next entry on a line of its own.
+ * Returns the file size after the repair.
+ */
+function repairTornTail(fd: number): number {
+  const stat = fstatSync(fd);
+  if (!stat.isFile() || stat.size === 0) return stat.size;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, stat.size - 1);
+  if (last[0] === 0x0a) return stat.size;
+  writeSync(fd, "\n");
+  return stat.size + 1;
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "EIO";
+}
+
+function describe(error: unknown): string {
+  const code = errorCode(error);
+  const hints: Record<string, string> = {
+    EACCES: "permission denied (check the directory's owner and mode)",
+    EPERM: "operation not permitted",
+    ENOENT: "no such directory",
+    ENOTDIR: "a part of the path is not a directory",
+    EISDIR: "the path is a directory",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+  };
+  return hints[code] ?? code;
+}

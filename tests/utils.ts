@@ -1,0 +1,66 @@
+/** Shared test helpers: temporary directories, sample Routee reports, requests. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+
+/** A fresh temporary directory, removed when the test file ends. */
+export function tempDir(prefix = "sms-status-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let counter = 0;
+
+/** A realistic Routee report; override any field. Ids are unique per call. */
+export function routeeReport(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  const id = `${Date.now().toString(16)}-${counter}`;
+  return {
+    messageId: `msg-${id}`,
+    smsId: `sms-${id}`,
+    campaignTrackingId: null,
+    part: 1,
+    parts: 1,
+    label: "otp",
+    to: "+306948530920",
+    from: "Routee",
+    country: "GR",
+    operator: "Cosmote",
+    groups: [],
+    campaignName: null,
+    status: {
+      name: "Delivered",
+      reason: { detailedStatus: "Delivered", description: "The message was delivered" },
+      updatedDate: "2019-07-05T10:28:49Z",
+    },
+    message: "Your code is 1234",
+    applicationName: "default",
+    latency: 2,
+    price: 0.036,
+    direction: "Outbound",
+    originatingService: "Sms",
+    ...overrides,
+  };
+}
+
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Request {
+  return new Request(url, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** The log's lines (without the final empty one). */
+export async function logLines(path: string): Promise<string[]> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) return [];
+  const text = await file.text();
+  return text.split("\n").slice(0, -1);
+}
+
+export async function logEntries(path: string): Promise<Record<string, any>[]> {
+  return (await logLines(path)).map((line) => JSON.parse(line));
+}
