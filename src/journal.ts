@@ -30,10 +30,19 @@ export interface Journal {
   readonly lastError: string | null;
   /** Re-checks an unhealthy journal (reopens the file); returns the new health. */
   probe(): boolean;
+  /** Counters since start: writes (batches), entries and bytes written, failed writes. */
+  readonly stats: JournalStats;
   /** Closes and reopens the file at its path, between two batches (for log rotation). */
   reopen(): Promise<void>;
   /** Writes what is pending and closes the file. */
   close(): Promise<void>;
+}
+
+export interface JournalStats {
+  batches: number;
+  entries: number;
+  bytes: number;
+  failures: number;
 }
 
 export interface FileJournalOptions {
@@ -109,6 +118,7 @@ export class FileJournal implements Journal {
   #closing: Promise<void> | null = null;
   /** The error code of the last failure (`ENOSPC`, `EACCES`, ...), for health answers. */
   lastError: string | null = null;
+  readonly stats: JournalStats = { batches: 0, entries: 0, bytes: 0, failures: 0 };
 
   /** Opens (creating parent directories) or throws `JournalOpenError` with a clear reason. */
   constructor(path: string, options: FileJournalOptions = {}) {
@@ -187,7 +197,8 @@ export class FileJournal implements Journal {
   }
 
   #open(): void {
-    const fd = openSync(this.path, "a", this.#mode);
+    // Read-write, so the torn-tail check can read the last byte; O_APPEND makes every write land at the end.
+    const fd = openSync(this.path, "a+", this.#mode);
     try {
       this.#committed = repairTornTail(fd);
     } catch (error) {
@@ -222,10 +233,15 @@ export class FileJournal implements Journal {
       if (this.#fd === null) this.#open();
       await this.#writer!.write(data);
       if (this.#fsync) fdatasyncSync(this.#fd!);
-      this.#committed += Buffer.byteLength(data);
+      const bytes = Buffer.byteLength(data);
+      this.#committed += bytes;
+      this.stats.batches += 1;
+      this.stats.entries += lines.length;
+      this.stats.bytes += bytes;
       this.#setHealthy(true);
       for (const w of waiters) w.resolve();
     } catch (error) {
+      this.stats.failures += 1;
       this.#rollBack(Buffer.byteLength(data));
       this.#release();
       this.#setHealthy(false, error);

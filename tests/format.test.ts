@@ -1,0 +1,85 @@
+import { describe, expect, it } from "bun:test";
+import { renderJsonl, renderText, type LogEntry } from "../src/entry.ts";
+import { routeeEntry } from "../src/providers/routee/adapter.ts";
+import { routeeReport } from "./utils.ts";
+
+const AT = new Date("2026-11-27T09:00:00.123Z");
+
+function entryFor(overrides: Record<string, unknown>): LogEntry {
+  return routeeEntry(routeeReport(overrides) as never, AT);
+}
+
+describe("text format (the original PHP script's lines)", () => {
+  it("writes DELIVERED and the cost on two lines", () => {
+    const entry = entryFor({ to: "+306948530920", messageId: "m-1", price: 0.036 });
+    expect(renderText(entry)).toBe("Your message to +306948530920 (message id m-1) was DELIVERED.\nThe cost was 0.036\n");
+  });
+
+  it("writes FAILED and the cost for every failed outcome", () => {
+    for (const name of ["Failed", "Undelivered", "UNSENT", "Expired"]) {
+      const entry = entryFor({ to: "+30", messageId: "m-2", price: "0.0360", status: { name } });
+      expect(renderText(entry)).toBe("Your message to +30 (message id m-2) was FAILED.\nThe cost was 0.0360\n");
+    }
+  });
+
+  it("writes the status name as sent for pending and unknown outcomes", () => {
+    expect(renderText(entryFor({ to: "+30", status: { name: "Queued" } }))).toBe(
+      "Your message to +30 has a status of: Queued\n",
+    );
+    expect(renderText(entryFor({ to: "+30", status: { name: "Mystery" } }))).toBe(
+      "Your message to +30 has a status of: Mystery\n",
+    );
+  });
+
+  it("prints a missing price as nothing, as PHP did", () => {
+    expect(renderText(entryFor({ to: "+30", messageId: "m", price: null }))).toBe(
+      "Your message to +30 (message id m) was DELIVERED.\nThe cost was \n",
+    );
+  });
+
+  it("writes 'This is not a delivery receipt' for campaign and other callbacks", () => {
+    expect(renderText(routeeEntry({ trackingId: "t", campaignStatus: "Completed" }, AT))).toBe(
+      "This is not a delivery receipt\n",
+    );
+    expect(renderText(routeeEntry({ hello: "world" } as never, AT))).toBe("This is not a delivery receipt\n");
+  });
+
+  it("cannot be forged by a field value: CR, LF, U+2028/2029 and controls are escaped", () => {
+    const forged = "+30\nYour message to +31 (message id x) was DELIVERED.\r\u2028\u2029\u0085\u001b[31m";
+    const text = renderText(entryFor({ to: forged, messageId: "m\nX", price: 1 }));
+    expect(text.split("\n")).toHaveLength(3); // two lines and the final newline
+    expect(text).toBe(
+      "Your message to +30\\u000aYour message to +31 (message id x) was DELIVERED.\\u000d\\u2028\\u2029\\u0085\\u001b[31m" +
+        " (message id m\\u000aX) was DELIVERED.\nThe cost was 1\n",
+    );
+  });
+});
+
+describe("jsonl format", () => {
+  it("writes one object per line with every entry field, byte for byte", () => {
+    const report = routeeReport({ messageId: "m-9", smsId: "s-9", price: "0.05", part: "2", parts: 3 });
+    const line = renderJsonl(routeeEntry(report as never, AT));
+    expect(line).toBe(
+      `{"receivedAt":"2026-11-27T09:00:00.123Z","provider":"routee","kind":"dlr","outcome":"delivered","final":true,` +
+        `"messageId":"m-9","smsId":"s-9","part":2,"parts":3,"to":"+306948530920","from":"Routee",` +
+        `"status":"Delivered","detailedStatus":"Delivered","description":"The message was delivered",` +
+        `"updatedDate":"2019-07-05T10:28:49Z","price":0.05,"latency":2,"country":"GR","operator":"Cosmote",` +
+        `"campaignTrackingId":null,"label":"otp","report":${JSON.stringify(report)}}\n`,
+    );
+  });
+
+  it("keeps unknown fields in the report", () => {
+    const line = renderJsonl(routeeEntry(routeeReport({ poolName: "p1", poolId: "42" }) as never, AT));
+    expect(JSON.parse(line).report).toMatchObject({ poolName: "p1", poolId: "42" });
+  });
+
+  it("cannot be broken by a field value: LF, CR, U+2028 and U+2029 stay escaped", () => {
+    const nasty = 'a\nb\rc\u2028d\u2029e"}\n{"kind":"dlr"';
+    const line = renderJsonl(entryFor({ to: nasty, label: nasty }));
+    expect(line.indexOf("\n")).toBe(line.length - 1);
+    expect(line).not.toMatch(/[\r\u2028\u2029]/);
+    const parsed = JSON.parse(line);
+    expect(parsed.to).toBe(nasty);
+    expect(parsed.report.label).toBe(nasty);
+  });
+});
