@@ -6,6 +6,7 @@
  * This is the only module that knows about HTTP.
  */
 import type { ValueError } from "@sinclair/typebox/errors";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
 import { blankEntry, RENDERERS, type LogEntry, type LogFormat, LOG_FORMATS } from "./entry.ts";
@@ -107,7 +108,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     return response;
   }
 
-  return new Elysia({ name: "elysia-sms-status", seed: { ...options, journal: undefined } })
+    return new Elysia({ name: "elysia-sms-status", seed: { ...options, journal: undefined } })
     .onError(async function answerError({ code, error, request }) {
       // Elysia wraps what the parser throws in a ParseError.
       const rejected =
@@ -172,6 +173,9 @@ export function smsStatus(options: SmsStatusOptions = {}) {
           }
           if (value === null || typeof value !== "object" || Array.isArray(value))
             throw new BodyError(422, "invalid_report", "the body must be a JSON object");
+          // Checked here, strictly, before Elysia's body cleaner runs: with the host app's default
+          // normalisation it would turn a string `status` into an object of its characters.
+          if (!checkCallback.Check(value)) throw invalidReport(checkCallback.Errors(value).First());
           return value;
         },
         detail: {
@@ -215,6 +219,9 @@ function innermostPath(error: ValueError): string {
   }
   return path;
 }
+
+/** Compiled once, at import. */
+const checkCallback = TypeCompiler.Compile(RouteeCallback);
 
 function tooLarge(limit: number): BodyError {
   return new BodyError(413, "body_too_large", `the body is larger than ${limit} bytes`);
