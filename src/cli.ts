@@ -59,12 +59,6 @@ function serve(config: ServeConfig): void {
     if (code === "EACCES") fail(`not allowed to listen on port ${config.port} (ports below 1024 need privileges)`, 1);
     throw error;
   }
-  process.stderr.write(
-    `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
-      `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
-      `log: ${resolve(config.log)} (${config.format})\n`,
-  );
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -85,8 +79,20 @@ function serve(config: ServeConfig): void {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGHUP", () => {
-    server.journal.reopen().then(() => process.stderr.write(`sms-status: SIGHUP: reopened ${resolve(config.log)}\n`));
+    server.journal.reopen().then(() =>
+      process.stderr.write(
+        server.journal.healthy
+          ? `sms-status: SIGHUP: reopened ${resolve(config.log)}\n`
+          : `sms-status: SIGHUP: cannot reopen ${resolve(config.log)} (${server.journal.lastError}); answering 503 until it can\n`,
+      ),
+    );
   });
+  // Printed last: whoever waits for this line may signal the process at once.
+  process.stderr.write(
+    `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
+      `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
+      `log: ${resolve(config.log)} (${config.format})\n`,
+  );
 }
 
 function fail(message: string, code: number): never {

@@ -134,7 +134,7 @@ export function parseFlags(
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
     if (!String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) throw error;
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    const message = (error as Error).message.split("\n")[0]!.replace(/\. To specify a positional argument.*$/s, "");
     throw new UsageError(message.replace(/^Unknown option/, "unknown flag"));
   }
 }

@@ -1,0 +1,181 @@
+import { describe, expect, it } from "bun:test";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseServeConfig, UsageError } from "../src/config.ts";
+import { routeeReport, tempDir } from "./utils.ts";
+
+const dir = tempDir("cli-");
+const CLI = join(import.meta.dir, "../src/cli.ts");
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawnSync([process.execPath, CLI, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    timeout: 15_000,
+  });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+describe("configuration", () => {
+  it("has sensible defaults", () => {
+    expect(parseServeConfig([], {})).toEqual({
+      port: 3000,
+      host: "0.0.0.0",
+      path: "/sms/status",
+      log: "./sms-status.log",
+      format: "jsonl",
+      fsync: false,
+      bodyLimit: 65536,
+      dedupeKeys: 100000,
+      dedupeHours: 48,
+    });
+  });
+
+  it("takes every setting from the environment, and flags win", () => {
+    const env = {
+      SMS_STATUS_PORT: "8080",
+      PORT: "9090",
+      SMS_STATUS_HOST: "127.0.0.1",
+      SMS_STATUS_PATH: "/hooks/routee",
+      SMS_STATUS_LOG: "/var/log/sms.log",
+      SMS_STATUS_FORMAT: "text",
+      SMS_STATUS_FSYNC: "true",
+      SMS_STATUS_BODY_LIMIT: "1024",
+      SMS_STATUS_DEDUPE_KEYS: "10",
+      SMS_STATUS_DEDUPE_HOURS: "2",
+    };
+    expect(parseServeConfig([], env)).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      path: "/hooks/routee",
+      log: "/var/log/sms.log",
+      format: "text",
+      fsync: true,
+      bodyLimit: 1024,
+      dedupeKeys: 10,
+      dedupeHours: 2,
+    });
+    const flags = parseServeConfig(["--port", "1", "--format", "jsonl", "--log", "x.log"], env);
+    expect([flags.port, flags.format, flags.log, flags.host]).toEqual([1, "jsonl", "x.log", "127.0.0.1"]);
+  });
+
+  it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
+    expect(parseServeConfig([], { PORT: "4000" }).port).toBe(4000);
+  });
+
+  it.each([
+    [["--port", "abc"], '--port must be a whole number from 0 to 65535 (got "abc")'],
+    [["--port", "65536"], '--port must be a whole number from 0 to 65535 (got "65536")'],
+    [["--port=-1"], '--port must be a whole number from 0 to 65535 (got "-1")'],
+    [["--format", "xml"], '--format must be one of jsonl, text (got "xml")'],
+    [["--path", "sms"], '--path must be a URL path starting with "/" (got "sms")'],
+    [["--log", ""], "--log must not be empty"],
+    [["--body-limit", "1"], '--body-limit must be a whole number from 256 to 16777216 (got "1")'],
+    [["--nope"], "unknown flag '--nope'"],
+    [["--port"], "Option '--port <value>' argument missing"],
+  ])("rejects %j with a clear message", (args, message) => {
+    expect(() => parseServeConfig(args, {})).toThrow(new UsageError(message));
+  });
+
+  it("names the variable when a variable is wrong", () => {
+    expect(() => parseServeConfig([], { SMS_STATUS_FSYNC: "maybe" })).toThrow(
+      'SMS_STATUS_FSYNC must be true or false (got "maybe")',
+    );
+  });
+});
+
+describe("sms-status command", () => {
+  it("--help lists every command, flag, variable and default", () => {
+    const { code, stdout } = run(["--help"]);
+    expect(code).toBe(0);
+    for (const text of ["serve", "--port N", "SMS_STATUS_PORT, PORT", "default 3000", "--format jsonl|text", "SMS_STATUS_LOG", "--fsync", "Exit codes"])
+      expect(stdout).toContain(text);
+  });
+
+  it("--version prints the package version", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dir, "../package.json"), "utf8"));
+    expect(run(["--version"])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it.each<[string[], string, Record<string, string>]>([
+    [["--port", "abc"], "sms-status: --port must be a whole number from 0 to 65535", {}],
+    [["--bogus"], "sms-status: unknown flag '--bogus'", {}],
+    [["frobnicate"], 'sms-status: unknown command "frobnicate"', {}],
+    [[], "sms-status: SMS_STATUS_FORMAT must be one of jsonl, text", { SMS_STATUS_FORMAT: "csv" }],
+  ])("exits 2 with one clear line for %j", (args, message, env) => {
+    const { code, stderr } = run(args, env);
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toStartWith(message);
+  });
+
+  it("exits 1 when the log directory cannot be written", () => {
+    writeFileSync(join(dir, "not-a-dir"), "");
+    const { code, stderr } = run(["--port", "0", "--log", join(dir, "not-a-dir", "status.log")]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot open log file ${join(dir, "not-a-dir", "status.log")}`);
+  });
+
+  it("prints where it listens, the callback URL and the log; SIGTERM exits 0", async () => {
+    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", "start.log"], {
+      cwd: dir,
+      stderr: "pipe",
+    });
+    const line = await firstLine(proc.stderr);
+    expect(line).toMatch(
+      new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
+    );
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  });
+
+  it("SIGHUP under load reopens the log without losing or splitting an entry", async () => {
+    const log = join(dir, "rotate.log");
+    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", log], {
+      cwd: dir,
+      stderr: "pipe",
+    });
+    const port = Number((await firstLine(proc.stderr)).match(/:(\d+);/)![1]);
+    const acked: string[] = [];
+    let stop = false;
+    const load = Array.from({ length: 16 }, async () => {
+      while (!stop) {
+        const report = routeeReport();
+        const res = await fetch(`http://127.0.0.1:${port}/sms/status`, { method: "POST", body: JSON.stringify(report) });
+        if (res.status === 200) acked.push(report.smsId as string);
+      }
+    });
+    for (let i = 1; i <= 3; i++) {
+      await Bun.sleep(150);
+      renameSync(log, `${log}.${i}`);
+      proc.kill("SIGHUP");
+    }
+    await Bun.sleep(150);
+    stop = true;
+    await Promise.all(load);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+
+    const files = [`${log}.1`, `${log}.2`, `${log}.3`, log];
+    const logged = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      expect(text.endsWith("\n")).toBe(true);
+      for (const line of text.split("\n").slice(0, -1)) logged.add(JSON.parse(line).smsId);
+    }
+    expect(acked.length).toBeGreaterThan(100);
+    expect(acked.filter((id) => !logged.has(id))).toEqual([]);
+    expect(logged.size).toBe(acked.length);
+  });
+});
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.split("\n")[0]!;
+}
