@@ -54,7 +54,7 @@ async function checkUnit(): Promise<void> {
   env.SMS_STATUS_LOG = join(dir, "unit", "status.log");
   const args = unit.match(/^ExecStart=\S+ (.*)$/m)?.[1]?.split(" ") ?? [];
   const proc = Bun.spawn([binary, ...args, "--host", "127.0.0.1"], { env, stderr: "pipe" });
-  const line = await firstLine(proc.stderr);
+  const line = await startupLine(proc.stderr);
   check("the binary starts with the unit's command line and environment", line.includes("listening on"), line);
   proc.kill("SIGTERM");
   check("the unit's KillSignal (SIGTERM) stops it with exit 0", (await proc.exited) === 0);
@@ -65,7 +65,7 @@ async function checkLogrotate(): Promise<void> {
   const logDir = join(dir, "logs");
   const log = join(logDir, "status.log");
   const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", "--log", log], { stderr: "pipe" });
-  const port = Number((await firstLine(proc.stderr)).match(/:(\d+);/)?.[1]);
+  const port = Number((await startupLine(proc.stderr)).match(/:(\d+);/)?.[1]);
   const send = (n: number) =>
     fetch(`http://127.0.0.1:${port}/sms/status`, {
       method: "POST",
@@ -123,17 +123,18 @@ async function checkLogrotate(): Promise<void> {
   );
 }
 
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+/** The start-up line ("... listening on HOST:PORT; ..."), after any warnings. */
+async function startupLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   const reader = stream.getReader();
   let text = "";
   const deadline = Date.now() + 10_000;
-  while (!text.includes("\n") && Date.now() < deadline) {
+  while (!/listening on .*\n/.test(text) && Date.now() < deadline) {
     const { value, done } = await reader.read();
     if (done) break;
     text += new TextDecoder().decode(value);
   }
   reader.releaseLock();
-  return text.split("\n")[0]!;
+  return text.split("\n").find((l) => l.includes("listening on")) ?? text;
 }
 
 try {

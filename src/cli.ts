@@ -43,15 +43,18 @@ export function helpText(): string {
   return lines.join("\n") + "\n";
 }
 
+/** The URL to paste into Routee, with the token masked (the start-up line ends up in logs). */
 function callbackUrl(config: ServeConfig, port: number): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-server's-public-address>" : config.host;
-  return `http://${host.includes(":") && !host.startsWith("<") ? `[${host}]` : host}:${port}${config.path}`;
+  const scheme = config.tlsCert ? "https" : "http";
+  const query = config.token ? "?token=<your-token>" : "";
+  return `${scheme}://${host.includes(":") && !host.startsWith("<") ? `[${host}]` : host}:${port}${config.path}${query}`;
 }
 
-function serve(config: ServeConfig): void {
+async function serve(config: ServeConfig): Promise<void> {
   let server: RunningServer;
   try {
-    server = startServer(config);
+    server = await startServer(config);
   } catch (error) {
     if (error instanceof JournalOpenError) fail(error.message, 1);
     const code = (error as { code?: string }).code;
@@ -87,6 +90,12 @@ function serve(config: ServeConfig): void {
       ),
     );
   });
+  if (!config.token && config.allow.length === 0)
+    process.stderr.write(
+      "sms-status: warning: neither --token nor --allow is set: anyone who finds the URL can write to the log\n",
+    );
+  if (server.metricsPort !== null)
+    process.stderr.write(`sms-status: metrics at http://${config.metricsHost}:${server.metricsPort}/metrics\n`);
   // Printed last: whoever waits for this line may signal the process at once.
   process.stderr.write(
     `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
@@ -101,7 +110,7 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-export function main(argv: string[], env: Env): void {
+export async function main(argv: string[], env: Env): Promise<void> {
   const [first, ...rest] = argv;
   const command = first && !first.startsWith("-") ? first : "serve";
   const args = command === first ? rest : argv;
@@ -114,7 +123,7 @@ export function main(argv: string[], env: Env): void {
     return;
   }
   try {
-    if (command === "serve") return serve(parseServeConfig(args, env));
+    if (command === "serve") return await serve(parseServeConfig(args, env));
     throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})`);
   } catch (error) {
     if (error instanceof UsageError) fail(error.message, 2);
@@ -122,4 +131,4 @@ export function main(argv: string[], env: Env): void {
   }
 }
 
-if (import.meta.main) main(process.argv.slice(2), process.env);
+if (import.meta.main) await main(process.argv.slice(2), process.env);

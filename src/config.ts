@@ -3,7 +3,9 @@
  * check. Flags win over variables, variables over defaults. A bad value is a `UsageError` whose
  * message names the flag and what is allowed (the CLI prints it and exits 2).
  */
+import { accessSync, constants, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { Allowlist, parseRanges } from "./access.ts";
 import { LOG_FORMATS, type LogFormat } from "./entry.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./plugin.ts";
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_WINDOW_MS } from "./dedupe.ts";
@@ -20,6 +22,16 @@ export interface ServeConfig {
   bodyLimit: number;
   dedupeKeys: number;
   dedupeHours: number;
+  /** The shared secret, from --token or read from --token-file. */
+  token: string | null;
+  tokenFile: string | null;
+  allow: string[];
+  trustProxy: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
+  metricsHost: string;
+  /** null: no metrics listener. */
+  metricsPort: number | null;
 }
 
 interface FlagSpec {
@@ -28,10 +40,48 @@ interface FlagSpec {
   key: keyof ServeConfig;
   env: string[];
   boolean?: boolean;
+  /** Repeatable flag; the variable holds a comma-separated list. `parse` gets the items joined by ",". */
+  multiple?: boolean;
   value?: string;
   default: string;
   help: string;
   parse(raw: string, name: string): ServeConfig[keyof ServeConfig];
+}
+
+const optional = (raw: string): string | null => (raw === "" ? null : raw);
+
+function list(check?: (item: string, name: string) => void) {
+  return (raw: string, name: string): string[] => {
+    const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    for (const item of items) check?.(item, name);
+    return items;
+  };
+}
+
+function address(item: string, name: string): void {
+  try {
+    new Allowlist({ allow: [item] });
+  } catch {
+    throw new UsageError(`${name}: ${JSON.stringify(item)} is not an IP address, CIDR range or host name`);
+  }
+}
+
+function ipRange(item: string, name: string): void {
+  try {
+    parseRanges([item]);
+  } catch {
+    throw new UsageError(`${name}: ${JSON.stringify(item)} is not an IP address or CIDR range`);
+  }
+}
+
+function readableFile(raw: string, name: string): string | null {
+  if (raw === "") return null;
+  try {
+    accessSync(raw, constants.R_OK);
+  } catch {
+    throw new UsageError(`${name}: cannot read ${raw}`);
+  }
+  return raw;
 }
 
 function wholeNumber(min: number, max: number) {
@@ -90,13 +140,35 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "dedupe-hours", key: "dedupeHours", env: ["SMS_STATUS_DEDUPE_HOURS"], value: "H",
     default: String(DEFAULT_DEDUPE_WINDOW_MS / 3600_000), help: "how long a report is remembered",
     parse: wholeNumber(1, 24 * 30) },
+  { flag: "token", key: "token", env: ["SMS_STATUS_TOKEN"], value: "SECRET", default: "",
+    help: "require ?token=SECRET or 'Authorization: Bearer SECRET' (16+ characters)",
+    parse: (raw, name) => {
+      if (raw !== "" && raw.length < 16) throw new UsageError(`${name} must be at least 16 characters (try: openssl rand -hex 24)`);
+      return optional(raw);
+    } },
+  { flag: "token-file", key: "tokenFile", env: ["SMS_STATUS_TOKEN_FILE"], value: "FILE", default: "",
+    help: "read the token from a file (keeps it out of ps and shell history)", parse: readableFile },
+  { flag: "allow", key: "allow", env: ["SMS_STATUS_ALLOW"], multiple: true, value: "ADDR", default: "",
+    help: "allowed sources: IPs, CIDRs or host names like callbacksallow.routee.net (repeatable)",
+    parse: list(address) },
+  { flag: "trust-proxy", key: "trustProxy", env: ["SMS_STATUS_TRUST_PROXY"], multiple: true, value: "CIDR", default: "",
+    help: "proxies whose X-Forwarded-For is believed for --allow (repeatable)", parse: list(ipRange) },
+  { flag: "tls-cert", key: "tlsCert", env: ["SMS_STATUS_TLS_CERT"], value: "FILE", default: "",
+    help: "serve HTTPS with this certificate (PEM, with --tls-key)", parse: readableFile },
+  { flag: "tls-key", key: "tlsKey", env: ["SMS_STATUS_TLS_KEY"], value: "FILE", default: "",
+    help: "private key for --tls-cert (PEM)", parse: readableFile },
+  { flag: "metrics-host", key: "metricsHost", env: ["SMS_STATUS_METRICS_HOST"], value: "ADDR", default: "127.0.0.1",
+    help: "address of the metrics listener", parse: nonEmpty },
+  { flag: "metrics-port", key: "metricsPort", env: ["SMS_STATUS_METRICS_PORT"], value: "N", default: "",
+    help: "serve Prometheus metrics at /metrics on this port (off when unset)",
+    parse: (raw, name) => (raw === "" ? null : wholeNumber(0, 65535)(raw, name)) },
 ];
 
 export type Env = Record<string, string | undefined>;
 
 /** Parse the `serve` command's arguments (after the command word) and the environment. */
 export function parseServeConfig(args: string[], env: Env): ServeConfig {
-  const values = parseFlags(args, SERVE_FLAGS, false).values;
+  const values = parseFlags(args, SERVE_FLAGS, false).values as Record<string, string | boolean | string[] | undefined>;
   const config: Partial<Record<keyof ServeConfig, unknown>> = {};
   for (const spec of SERVE_FLAGS) {
     const fromFlag = values[spec.flag];
@@ -104,7 +176,7 @@ export function parseServeConfig(args: string[], env: Env): ServeConfig {
     let raw: string;
     let name: string;
     if (fromFlag !== undefined) {
-      raw = typeof fromFlag === "boolean" ? String(fromFlag) : String(fromFlag);
+      raw = Array.isArray(fromFlag) ? fromFlag.join(",") : String(fromFlag);
       name = `--${spec.flag}`;
     } else if (fromEnvName) {
       raw = env[fromEnvName]!;
@@ -115,7 +187,23 @@ export function parseServeConfig(args: string[], env: Env): ServeConfig {
     }
     config[spec.key] = spec.parse(raw, name);
   }
-  return config as ServeConfig;
+  return checkCombinations(config as ServeConfig);
+}
+
+/** Rules that involve two flags. */
+function checkCombinations(config: ServeConfig): ServeConfig {
+  if (config.token !== null && config.tokenFile !== null)
+    throw new UsageError("--token and --token-file are exclusive: give one");
+  if (config.tokenFile !== null) {
+    const token = readFileSync(config.tokenFile, "utf8").trim();
+    if (token.length < 16) throw new UsageError(`--token-file: the token in ${config.tokenFile} must be at least 16 characters`);
+    config.token = token;
+  }
+  if ((config.tlsCert === null) !== (config.tlsKey === null))
+    throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
+  if (config.trustProxy.length > 0 && config.allow.length === 0)
+    throw new UsageError("--trust-proxy only matters with --allow");
+  return config;
 }
 
 /** node:util parseArgs with its errors turned into one-line usage errors. */

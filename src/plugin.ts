@@ -8,6 +8,8 @@
 import type { ValueError } from "@sinclair/typebox/errors";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
+import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "./access.ts";
+import { Metrics } from "./metrics.ts";
 import { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
 import { blankEntry, RENDERERS, type LogEntry, type LogFormat, LOG_FORMATS } from "./entry.ts";
 import { FileJournal, JournalWriteError, type Journal } from "./journal.ts";
@@ -32,6 +34,20 @@ export interface SmsStatusOptions {
   dedupe?: DuplicateFilterOptions | false;
   /** Path of the health check, or `false` for none. @default "/healthz" */
   healthPath?: string | false;
+  /**
+   * Shared secret the callback must carry as `?token=` or `Authorization: Bearer`; others get 401
+   * and nothing is written. @default none
+   */
+  token?: string;
+  /**
+   * Source addresses allowed to post: IPs, CIDRs or host names such as `callbacksallow.routee.net`
+   * (or an `Allowlist` you started yourself). Others get 403. @default everyone
+   */
+  allow?: readonly string[] | Allowlist;
+  /** Proxies (IPs/CIDRs) whose `X-Forwarded-For` is believed when checking `allow`. @default none */
+  trustProxy?: readonly string[];
+  /** Counters to update (render them with `metrics.render()`). @default a private instance */
+  metrics?: Metrics;
 }
 
 export const DEFAULT_PATH = "/sms/status";
@@ -57,6 +73,17 @@ export function answer(status: number, body: unknown, headers: Record<string, st
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
+/** Thrown before the body is read; answered 401/403, nothing written. */
+class AccessError extends Error {
+  constructor(readonly reason: "unauthorized" | "forbidden") {
+    super(reason);
+  }
+}
+
+const UNAUTHORIZED = () =>
+  answer(401, { error: "unauthorized", message: "a valid token is required" }, { "www-authenticate": "Bearer" });
+const FORBIDDEN = () => answer(403, { error: "forbidden", message: "this address may not post reports" });
+
 const LOG_UNAVAILABLE = () =>
   answer(503, { error: "log_unavailable", message: "the log cannot be written right now; retry later" }, {
     "retry-after": "30",
@@ -72,6 +99,8 @@ function assertOptions(options: SmsStatusOptions): void {
     fail(`path must start with "/" (got ${JSON.stringify(options.path)})`);
   if (options.bodyLimit !== undefined && !(Number.isInteger(options.bodyLimit) && options.bodyLimit > 0))
     fail(`bodyLimit must be a positive whole number of bytes (got ${options.bodyLimit})`);
+  if (options.token !== undefined && options.token.length < 16)
+    fail("token must be at least 16 characters (use a long random string, e.g. `openssl rand -hex 24`)");
 }
 
 /**
@@ -92,6 +121,35 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   /** Reports being written right now: a retry arriving meanwhile waits for the same write. */
   const inFlight = new Map<string, Promise<void>>();
   const rawBodies = new WeakMap<Request, string>();
+  /** When each request's body started being read, for the time-to-acknowledge histogram. */
+  const startedAt = new WeakMap<Request, number>();
+  const metrics = options.metrics ?? new Metrics();
+  metrics.gauges ??= {
+    logWritable: () => journal.healthy,
+    logBytes: () => journal.stats.bytes,
+    duplicateKeys: () => duplicates?.size ?? 0,
+  };
+  const token = options.token;
+  const trustedProxies = parseRanges(options.trustProxy ?? []);
+  const allowlist = Array.isArray(options.allow) ? new Allowlist({ allow: options.allow as string[] }) : (options.allow as Allowlist | undefined);
+  // A list given as strings is resolved here; until then only its literal IPs and ranges match.
+  if (Array.isArray(options.allow)) void allowlist!.start();
+
+  /** Refuse before reading the body: bad token 401, address not allowed 403. */
+  function checkAccess(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): void {
+    if (token !== undefined && !tokenMatches(presentedToken(request), token)) throw new AccessError("unauthorized");
+    if (allowlist) {
+      const socket = server?.requestIP(request)?.address ?? null;
+      const client = clientAddress(socket, request.headers.get("x-forwarded-for"), trustedProxies);
+      if (!allowlist.allows(client)) throw new AccessError("forbidden");
+    }
+  }
+
+  function acknowledge(request: Request, response: Response): Response {
+    const start = startedAt.get(request);
+    if (start !== undefined) metrics.acknowledged((performance.now() - start) / 1000);
+    return response;
+  }
 
   async function record(entry: LogEntry): Promise<void> {
     await journal.append(render(entry));
@@ -103,6 +161,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     try {
       await record(entry);
     } catch {
+      metrics.writeErrors += 1;
       return LOG_UNAVAILABLE(); // 503, so the sender retries and the body is not lost
     }
     return response;
@@ -121,7 +180,13 @@ export function smsStatus(options: SmsStatusOptions = {}) {
               : code === "PARSE"
                 ? new BodyError(400, "invalid_json", "the body is not valid JSON")
                 : null;
+      if (error instanceof AccessError || (error as { cause?: unknown })?.cause instanceof AccessError) {
+        const reason = (error instanceof AccessError ? error : (error as { cause: AccessError }).cause).reason;
+        metrics.refuse(reason);
+        return reason === "unauthorized" ? UNAUTHORIZED() : FORBIDDEN();
+      }
       if (!rejected) return;
+      metrics.reject(rejected.reason);
       const body = { error: rejected.reason, message: rejected.message, ...(rejected.field ? { field: rejected.field } : {}) };
       // Bodies over the limit are not kept: logging them would defeat the limit.
       if (rejected.status === 413) return answer(413, body);
@@ -129,7 +194,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     })
     .post(
       path,
-      async function receiveReport({ body }) {
+      async function receiveReport({ body, request }) {
         const entry = routeeEntry(body);
         const key = duplicates ? duplicateKey(entry) : null;
         if (key !== null) {
@@ -140,7 +205,8 @@ export function smsStatus(options: SmsStatusOptions = {}) {
             } catch {
               return LOG_UNAVAILABLE();
             }
-            return answer(200, { ok: true, duplicate: true });
+            metrics.duplicates += 1;
+            return acknowledge(request, answer(200, { ok: true, duplicate: true }));
           }
         }
         const written = record(entry);
@@ -148,17 +214,21 @@ export function smsStatus(options: SmsStatusOptions = {}) {
         try {
           await written;
         } catch (error) {
-          if (error instanceof JournalWriteError) return LOG_UNAVAILABLE();
-          throw error;
+          if (!(error instanceof JournalWriteError)) throw error;
+          metrics.writeErrors += 1;
+          return LOG_UNAVAILABLE();
         } finally {
           if (key !== null) inFlight.delete(key);
         }
         if (key !== null) duplicates!.add(key);
-        return answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome });
+        metrics.report(entry.kind, entry.outcome);
+        return acknowledge(request, answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome }));
       },
       {
         body: RouteeCallback,
-        parse: async function readJsonBody({ request }) {
+        parse: async function readJsonBody({ request, server }) {
+          checkAccess(request, server);
+          startedAt.set(request, performance.now());
           const declared = Number(request.headers.get("content-length") ?? 0);
           if (declared > bodyLimit) throw tooLarge(bodyLimit);
           const bytes = await request.arrayBuffer();
@@ -187,6 +257,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
       },
     )
     .onStop(async function closeJournal() {
+      allowlist?.stop();
       await journal.close();
     })
     .use((app) =>

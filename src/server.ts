@@ -1,27 +1,33 @@
 /**
  * The standalone server: the plugin on a real port, plus what only a whole server decides (the
- * transport's body limit and timeouts, answers for paths the plugin does not own).
+ * transport's body limit and timeouts, TLS, answers for paths the plugin does not own, and the
+ * metrics listener on its own, local-only port).
  */
 import { Elysia } from "elysia";
+import { Allowlist } from "./access.ts";
 import type { ServeConfig } from "./config.ts";
 import { FileJournal } from "./journal.ts";
+import { Metrics } from "./metrics.ts";
 import { answer, smsStatus } from "./plugin.ts";
 
 export interface RunningServer {
-  app: Elysia;
   journal: FileJournal;
-  /** The address actually bound (useful with port 0). */
+  metrics: Metrics;
+  /** The port actually bound (useful with port 0). */
   port: number;
+  /** The metrics listener's port, when there is one. */
+  metricsPort: number | null;
   /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
   stop(): Promise<void>;
 }
 
 /** Seconds a connection may stay silent before Bun closes it (slow or idle clients). */
-const IDLE_TIMEOUT_S = 10;
+export const IDLE_TIMEOUT_S = 10;
 
 /** Build the app without listening (tests use `app.handle`). Throws JournalOpenError. */
-export function createServer(config: ServeConfig) {
+export function createServer(config: ServeConfig, allowlist?: Allowlist) {
   const journal = new FileJournal(config.log, { fsync: config.fsync });
+  const metrics = new Metrics();
   const app = new Elysia({
     serve: { maxRequestBodySize: config.bodyLimit, idleTimeout: IDLE_TIMEOUT_S },
   })
@@ -38,24 +44,53 @@ export function createServer(config: ServeConfig) {
         bodyLimit: config.bodyLimit,
         dedupe:
           config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
+        token: config.token ?? undefined,
+        allow: allowlist,
+        trustProxy: config.trustProxy,
+        metrics,
       }),
     )
     .all(config.path, function methodNotAllowed() {
       return answer(405, { error: "method_not_allowed", message: "use POST" }, { allow: "POST" });
     });
-  return { app, journal };
+  return { app, journal, metrics };
 }
 
-/** Build and listen. */
-export function startServer(config: ServeConfig): RunningServer {
-  const { app, journal } = createServer(config);
-  app.listen({ port: config.port, hostname: config.host });
+/** Resolve the allowlist, build, listen. */
+export async function startServer(config: ServeConfig): Promise<RunningServer> {
+  let allowlist: Allowlist | undefined;
+  if (config.allow.length > 0) {
+    allowlist = new Allowlist({ allow: config.allow });
+    await allowlist.start();
+  }
+  const { app, journal, metrics } = createServer(config, allowlist);
+  app.listen({
+    port: config.port,
+    hostname: config.host,
+    ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
+  });
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : Bun.serve({
+          port: config.metricsPort,
+          hostname: config.metricsHost,
+          fetch(request) {
+            if (new URL(request.url).pathname !== "/metrics") return answer(404, { error: "not_found", message: "try /metrics" });
+            return new Response(metrics.render(), {
+              headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+            });
+          },
+        });
   return {
-    app: app as unknown as Elysia,
     journal,
+    metrics,
     port: app.server!.port!,
+    metricsPort: metricsServer?.port ?? null,
     async stop() {
+      allowlist?.stop();
       await app.stop(false);
+      await metricsServer?.stop();
       await journal.close();
     },
   };

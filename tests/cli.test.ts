@@ -28,6 +28,14 @@ describe("configuration", () => {
       bodyLimit: 65536,
       dedupeKeys: 100000,
       dedupeHours: 48,
+      token: null,
+      tokenFile: null,
+      allow: [],
+      trustProxy: [],
+      tlsCert: null,
+      tlsKey: null,
+      metricsHost: "127.0.0.1",
+      metricsPort: null,
     });
   });
 
@@ -43,6 +51,11 @@ describe("configuration", () => {
       SMS_STATUS_BODY_LIMIT: "1024",
       SMS_STATUS_DEDUPE_KEYS: "10",
       SMS_STATUS_DEDUPE_HOURS: "2",
+      SMS_STATUS_TOKEN: "0123456789abcdef0123",
+      SMS_STATUS_ALLOW: "callbacksallow.routee.net, 10.0.0.0/8,2001:db8::/32",
+      SMS_STATUS_TRUST_PROXY: "127.0.0.1",
+      SMS_STATUS_METRICS_HOST: "::1",
+      SMS_STATUS_METRICS_PORT: "9464",
     };
     expect(parseServeConfig([], env)).toEqual({
       port: 8080,
@@ -54,9 +67,30 @@ describe("configuration", () => {
       bodyLimit: 1024,
       dedupeKeys: 10,
       dedupeHours: 2,
+      token: "0123456789abcdef0123",
+      tokenFile: null,
+      allow: ["callbacksallow.routee.net", "10.0.0.0/8", "2001:db8::/32"],
+      trustProxy: ["127.0.0.1"],
+      tlsCert: null,
+      tlsKey: null,
+      metricsHost: "::1",
+      metricsPort: 9464,
     });
-    const flags = parseServeConfig(["--port", "1", "--format", "jsonl", "--log", "x.log"], env);
+    const flags = parseServeConfig(
+      ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],
+      env,
+    );
     expect([flags.port, flags.format, flags.log, flags.host]).toEqual([1, "jsonl", "x.log", "127.0.0.1"]);
+    expect(flags.allow).toEqual(["1.2.3.4", "5.6.7.0/24", "::1"]);
+  });
+
+  it("reads the token from --token-file, trimmed, and refuses both token flags at once", () => {
+    const file = join(dir, "token");
+    writeFileSync(file, "0123456789abcdef0123456789\n");
+    expect(parseServeConfig(["--token-file", file], {}).token).toBe("0123456789abcdef0123456789");
+    expect(() => parseServeConfig(["--token-file", file, "--token", "0123456789abcdef0123"], {})).toThrow(
+      "--token and --token-file are exclusive",
+    );
   });
 
   it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
@@ -73,6 +107,14 @@ describe("configuration", () => {
     [["--body-limit", "1"], '--body-limit must be a whole number from 256 to 16777216 (got "1")'],
     [["--nope"], "unknown flag '--nope'"],
     [["--port"], "Option '--port <value>' argument missing"],
+    [["--token", "short"], "--token must be at least 16 characters (try: openssl rand -hex 24)"],
+    [["--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token"],
+    [["--allow", "10.0.0.0/99"], '--allow: "10.0.0.0/99" is not an IP address, CIDR range or host name'],
+    [["--allow", "bad host!"], '--allow: "bad host!" is not an IP address, CIDR range or host name'],
+    [["--allow", "1.2.3.4", "--trust-proxy", "proxy.example"], '--trust-proxy: "proxy.example" is not an IP address or CIDR range'],
+    [["--trust-proxy", "127.0.0.1"], "--trust-proxy only matters with --allow"],
+    [["--tls-cert", "package.json"], "--tls-cert and --tls-key go together: give both or neither"],
+    [["--metrics-port", "x"], '--metrics-port must be a whole number from 0 to 65535 (got "x")'],
   ])("rejects %j with a clear message", (args, message) => {
     expect(() => parseServeConfig(args, {})).toThrow(new UsageError(message));
   });
@@ -120,7 +162,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
-    const line = await firstLine(proc.stderr);
+    const line = await startupLine(proc.stderr);
     expect(line).toMatch(
       new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
     );
@@ -134,7 +176,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
-    const port = Number((await firstLine(proc.stderr)).match(/:(\d+);/)![1]);
+    const port = Number((await startupLine(proc.stderr)).match(/:(\d+);/)![1]);
     const acked: string[] = [];
     let stop = false;
     const load = Array.from({ length: 16 }, async () => {
@@ -168,14 +210,15 @@ describe("sms-status command", () => {
   });
 });
 
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+/** The start-up line ("... listening on HOST:PORT; ..."), after any warnings. */
+async function startupLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   const reader = stream.getReader();
   let text = "";
-  while (!text.includes("\n")) {
+  while (!/listening on .*\n/.test(text)) {
     const { value, done } = await reader.read();
     if (done) break;
     text += new TextDecoder().decode(value);
   }
   reader.releaseLock();
-  return text.split("\n")[0]!;
+  return text.split("\n").find((l) => l.includes("listening on")) ?? text;
 }

@@ -11,10 +11,10 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => {});
 });
 
-function start(args: string[] = []) {
+async function start(args: string[] = []) {
   const log = join(dir, `status-${servers.length}.log`);
   const config = parseServeConfig(["--port", "0", "--host", "127.0.0.1", "--log", log, ...args], {});
-  const server = startServer(config);
+  const server = await startServer(config);
   servers.push(server);
   const base = `http://127.0.0.1:${server.port}`;
   const send = (body: unknown, init: RequestInit = {}) =>
@@ -29,14 +29,14 @@ function start(args: string[] = []) {
 
 describe("the server on a real port", () => {
   it("logs a report and answers 200", async () => {
-    const { send, log } = start();
+    const { send, log } = await start();
     const res = await send(routeeReport({ messageId: "real-1" }));
     expect(res.status).toBe(200);
     expect((await logEntries(log))[0]!.messageId).toBe("real-1");
   });
 
   it("answers 413 over the body limit (enforced by the transport too) and keeps serving", async () => {
-    const { send, log } = start(["--body-limit", "2048"]);
+    const { send, log } = await start(["--body-limit", "2048"]);
     const big = JSON.stringify(routeeReport({ message: "x".repeat(4096) }));
     expect((await send(big)).status).toBe(413);
     // Chunked, with no content-length: the limit still holds.
@@ -52,7 +52,7 @@ describe("the server on a real port", () => {
   });
 
   it("answers 404 and 405 as JSON, without internals", async () => {
-    const { base } = start();
+    const { base } = await start();
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: "not_found", message: "no such route" });
@@ -63,7 +63,7 @@ describe("the server on a real port", () => {
   });
 
   it("answers 503 while the log cannot be written, and recovers by itself", async () => {
-    const { server, base, log, send } = start();
+    const { server, base, log, send } = await start();
     expect((await send(routeeReport())).status).toBe(200);
     rmSync(log);
     symlinkSync("/dev/full", log); // every write now fails with ENOSPC
@@ -90,7 +90,7 @@ describe("the server on a real port", () => {
   });
 
   it("stops cleanly: requests in flight are answered and logged", async () => {
-    const { server, send, log } = start();
+    const { server, send, log } = await start();
     const inFlight = Array.from({ length: 20 }, () => send(routeeReport()));
     await Bun.sleep(1);
     await server.stop();

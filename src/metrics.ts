@@ -1,0 +1,94 @@
+/**
+ * Prometheus metrics, kept in a few counters and one histogram (no dependency needed for this
+ * little). `render()` gives the text exposition format, version 0.0.4.
+ */
+
+/** Seconds; dense near Routee's 2 s limit so the histogram shows how close answers come to it. */
+export const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 5] as const;
+
+/** Live figures the metrics read when rendered (the journal's and duplicate filter's own state). */
+export interface MetricsGauges {
+  logWritable(): boolean;
+  logBytes(): number;
+  duplicateKeys(): number;
+}
+
+function labels(pairs: Record<string, string>): string {
+  const body = Object.entries(pairs)
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .join(",");
+  return body ? `{${body}}` : "";
+}
+
+export class Metrics {
+  readonly reports = new Map<string, number>();
+  readonly rejected = new Map<string, number>();
+  readonly refused = new Map<string, number>();
+  duplicates = 0;
+  writeErrors = 0;
+  readonly #ackCounts = new Array<number>(ACK_BUCKETS.length + 1).fill(0);
+  #ackSum = 0;
+  #ackCount = 0;
+  gauges: MetricsGauges | null = null;
+
+  report(kind: string, outcome: string): void {
+    const key = `${kind}\u0000${outcome}`;
+    this.reports.set(key, (this.reports.get(key) ?? 0) + 1);
+  }
+
+  reject(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  /** A request refused before its body was read: `unauthorized` (token) or `forbidden` (address). */
+  refuse(reason: "unauthorized" | "forbidden"): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
+  acknowledged(seconds: number): void {
+    let i = 0;
+    while (i < ACK_BUCKETS.length && seconds > ACK_BUCKETS[i]!) i++;
+    this.#ackCounts[i]! += 1;
+    this.#ackSum += seconds;
+    this.#ackCount += 1;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+    family("sms_status_reports_total", "counter", "Callbacks written to the log, by kind and outcome.");
+    for (const [key, n] of this.reports) {
+      const [kind, outcome] = key.split("\u0000") as [string, string];
+      out.push(`sms_status_reports_total${labels({ kind, outcome })} ${n}`);
+    }
+    family("sms_status_duplicates_total", "counter", "Retried reports answered 200 and not written again.");
+    out.push(`sms_status_duplicates_total ${this.duplicates}`);
+    family("sms_status_rejected_total", "counter", "Bodies refused as malformed, invalid or too large, by reason.");
+    for (const [reason, n] of this.rejected) out.push(`sms_status_rejected_total${labels({ reason })} ${n}`);
+    family("sms_status_unauthorized_total", "counter", "Requests refused for a missing or wrong token (401).");
+    out.push(`sms_status_unauthorized_total ${this.refused.get("unauthorized") ?? 0}`);
+    family("sms_status_forbidden_total", "counter", "Requests refused for their source address (403).");
+    out.push(`sms_status_forbidden_total ${this.refused.get("forbidden") ?? 0}`);
+    family("sms_status_write_errors_total", "counter", "Log writes that failed (answered 503).");
+    out.push(`sms_status_write_errors_total ${this.writeErrors}`);
+    if (this.gauges) {
+      family("sms_status_log_bytes_written_total", "counter", "Bytes appended to the log since start.");
+      out.push(`sms_status_log_bytes_written_total ${this.gauges.logBytes()}`);
+      family("sms_status_log_writable", "gauge", "1 while the log can be written, 0 otherwise.");
+      out.push(`sms_status_log_writable ${this.gauges.logWritable() ? 1 : 0}`);
+      family("sms_status_duplicate_keys", "gauge", "Reports remembered for duplicate detection.");
+      out.push(`sms_status_duplicate_keys ${this.gauges.duplicateKeys()}`);
+    }
+    family("sms_status_ack_seconds", "histogram", "Time from request to answer for reports; Routee retries past 2 s.");
+    let cumulative = 0;
+    ACK_BUCKETS.forEach((le, i) => {
+      cumulative += this.#ackCounts[i]!;
+      out.push(`sms_status_ack_seconds_bucket${labels({ le: String(le) })} ${cumulative}`);
+    });
+    out.push(`sms_status_ack_seconds_bucket{le="+Inf"} ${this.#ackCount}`);
+    out.push(`sms_status_ack_seconds_sum ${this.#ackSum}`);
+    out.push(`sms_status_ack_seconds_count ${this.#ackCount}`);
+    return out.join("\n") + "\n";
+  }
+}
