@@ -22,6 +22,7 @@ export interface ServeConfig {
   bodyLimit: number;
   dedupeKeys: number;
   dedupeHours: number;
+  idleTimeout: number;
   /** The shared secret, from --token or read from --token-file. */
   token: string | null;
   tokenFile: string | null;
@@ -140,6 +141,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "dedupe-hours", key: "dedupeHours", env: ["SMS_STATUS_DEDUPE_HOURS"], value: "H",
     default: String(DEFAULT_DEDUPE_WINDOW_MS / 3600_000), help: "how long a report is remembered",
     parse: wholeNumber(1, 24 * 30) },
+  { flag: "idle-timeout", key: "idleTimeout", env: ["SMS_STATUS_IDLE_TIMEOUT"], value: "S", default: "10",
+    help: "close connections silent for this many seconds (slow or idle clients)", parse: wholeNumber(1, 255) },
   { flag: "token", key: "token", env: ["SMS_STATUS_TOKEN"], value: "SECRET", default: "",
     help: "require ?token=SECRET or 'Authorization: Bearer SECRET' (16+ characters)",
     parse: (raw, name) => {

@@ -135,14 +135,73 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   // A list given as strings is resolved here; until then only its literal IPs and ranges match.
   if (Array.isArray(options.allow)) void allowlist!.start();
 
+  /**
+   * Why a request is refused, set by the body reader. The handler answers it, rather than a thrown
+   * error, so that a host app's own onError hooks cannot intercept our answers.
+   */
+  const refusals = new WeakMap<Request, AccessError | BodyError>();
+
   /** Refuse before reading the body: bad token 401, address not allowed 403. */
-  function checkAccess(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): void {
-    if (token !== undefined && !tokenMatches(presentedToken(request), token)) throw new AccessError("unauthorized");
+  function checkAccess(request: Request, server: { requestIP(r: Request): { address: string } | null } | null) {
+    if (token !== undefined && !tokenMatches(presentedToken(request), token)) return new AccessError("unauthorized");
     if (allowlist) {
       const socket = server?.requestIP(request)?.address ?? null;
       const client = clientAddress(socket, request.headers.get("x-forwarded-for"), trustedProxies);
-      if (!allowlist.allows(client)) throw new AccessError("forbidden");
+      if (!allowlist.allows(client)) return new AccessError("forbidden");
     }
+    return null;
+  }
+
+  /** Read, bound and check the body; on failure remember why and hand Elysia an empty object. */
+  async function readJsonBody(request: Request, server: Parameters<typeof checkAccess>[1]): Promise<unknown> {
+    const refused = checkAccess(request, server) ?? (await readReport(request));
+    if (refused instanceof AccessError || refused instanceof BodyError) {
+      refusals.set(request, refused);
+      return {};
+    }
+    return refused;
+  }
+
+  async function readReport(request: Request): Promise<unknown> {
+    startedAt.set(request, performance.now());
+    const declared = Number(request.headers.get("content-length") ?? 0);
+    if (declared > bodyLimit) return tooLarge(bodyLimit);
+    const bytes = await request.arrayBuffer();
+    if (bytes.byteLength > bodyLimit) return tooLarge(bodyLimit);
+    const raw = new TextDecoder().decode(bytes);
+    rawBodies.set(request, raw);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return new BodyError(400, "invalid_json", "the body is not valid JSON");
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      return new BodyError(422, "invalid_report", "the body must be a JSON object");
+    // Checked here, strictly, before Elysia's body cleaner runs: with the host app's default
+    // normalisation it would turn a string `status` into an object of its characters.
+    if (!checkCallback.Check(value)) return invalidReport(checkCallback.Errors(value).First());
+    return value;
+  }
+
+  async function answerRefusal(request: Request, refusal: AccessError | BodyError): Promise<Response> {
+    if (refusal instanceof AccessError) {
+      metrics.refuse(refusal.reason);
+      return refusal.reason === "unauthorized" ? UNAUTHORIZED() : FORBIDDEN();
+    }
+    metrics.reject(refusal.reason);
+    const body = { error: refusal.reason, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}) };
+    // Bodies over the limit are not kept: logging them would defeat the limit.
+    if (refusal.status === 413) return answer(413, body);
+    const entry = blankEntry(PROVIDER, "rejected", rawBodies.get(request) ?? "");
+    entry.error = { reason: refusal.reason, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}) };
+    try {
+      await record(entry);
+    } catch {
+      metrics.writeErrors += 1;
+      return LOG_UNAVAILABLE(); // 503, so the sender retries and the body is not lost
+    }
+    return answer(refusal.status, body);
   }
 
   function acknowledge(request: Request, response: Response): Response {
@@ -155,107 +214,54 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     await journal.append(render(entry));
   }
 
-  async function recordRejected(request: Request, error: BodyError, response: Response): Promise<Response> {
-    const entry = blankEntry(PROVIDER, "rejected", rawBodies.get(request) ?? "");
-    entry.error = { reason: error.reason, message: error.message, ...(error.field ? { field: error.field } : {}) };
-    try {
-      await record(entry);
-    } catch {
-      metrics.writeErrors += 1;
-      return LOG_UNAVAILABLE(); // 503, so the sender retries and the body is not lost
+  async function receiveReport(body: RouteeCallback, request: Request): Promise<Response> {
+    const refusal = refusals.get(request);
+    if (refusal) return answerRefusal(request, refusal);
+    const entry = routeeEntry(body);
+    const key = duplicates ? duplicateKey(entry) : null;
+    if (key !== null) {
+      const pending = inFlight.get(key);
+      if (pending || duplicates!.has(key)) {
+        try {
+          await pending;
+        } catch {
+          return LOG_UNAVAILABLE();
+        }
+        metrics.duplicates += 1;
+        return acknowledge(request, answer(200, { ok: true, duplicate: true }));
+      }
     }
-    return response;
+    const written = record(entry);
+    if (key !== null) inFlight.set(key, written);
+    try {
+      await written;
+    } catch (error) {
+      if (!(error instanceof JournalWriteError)) throw error;
+      metrics.writeErrors += 1;
+      return LOG_UNAVAILABLE();
+    } finally {
+      if (key !== null) inFlight.delete(key);
+    }
+    if (key !== null) duplicates!.add(key);
+    metrics.report(entry.kind, entry.outcome);
+    return acknowledge(request, answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome }));
   }
 
-    return new Elysia({ name: "elysia-sms-status", seed: { ...options, journal: undefined } })
-    .onError(async function answerError({ code, error, request }) {
-      // Elysia wraps what the parser throws in a ParseError.
-      const rejected =
-        error instanceof BodyError
-          ? error
-          : (error as { cause?: unknown })?.cause instanceof BodyError
-            ? ((error as { cause: BodyError }).cause)
-            : code === "VALIDATION"
-              ? invalidReport(error.valueError)
-              : code === "PARSE"
-                ? new BodyError(400, "invalid_json", "the body is not valid JSON")
-                : null;
-      if (error instanceof AccessError || (error as { cause?: unknown })?.cause instanceof AccessError) {
-        const reason = (error instanceof AccessError ? error : (error as { cause: AccessError }).cause).reason;
-        metrics.refuse(reason);
-        return reason === "unauthorized" ? UNAUTHORIZED() : FORBIDDEN();
-      }
-      if (!rejected) return;
-      metrics.reject(rejected.reason);
-      const body = { error: rejected.reason, message: rejected.message, ...(rejected.field ? { field: rejected.field } : {}) };
-      // Bodies over the limit are not kept: logging them would defeat the limit.
-      if (rejected.status === 413) return answer(413, body);
-      return recordRejected(request, rejected, answer(rejected.status, body));
+  return new Elysia({ name: "elysia-sms-status", seed: { ...options, journal: undefined } })
+    .onError(function answerValidation({ code, error, request }) {
+      // Unreachable while the body reader checks strictly first; kept so that a schema failure
+      // Elysia finds by itself still gets our answer and a `rejected` entry.
+      if (code === "VALIDATION") return answerRefusal(request, invalidReport(error.valueError));
     })
-    .post(
-      path,
-      async function receiveReport({ body, request }) {
-        const entry = routeeEntry(body);
-        const key = duplicates ? duplicateKey(entry) : null;
-        if (key !== null) {
-          const pending = inFlight.get(key);
-          if (pending || duplicates!.has(key)) {
-            try {
-              await pending;
-            } catch {
-              return LOG_UNAVAILABLE();
-            }
-            metrics.duplicates += 1;
-            return acknowledge(request, answer(200, { ok: true, duplicate: true }));
-          }
-        }
-        const written = record(entry);
-        if (key !== null) inFlight.set(key, written);
-        try {
-          await written;
-        } catch (error) {
-          if (!(error instanceof JournalWriteError)) throw error;
-          metrics.writeErrors += 1;
-          return LOG_UNAVAILABLE();
-        } finally {
-          if (key !== null) inFlight.delete(key);
-        }
-        if (key !== null) duplicates!.add(key);
-        metrics.report(entry.kind, entry.outcome);
-        return acknowledge(request, answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome }));
+    .post(path, ({ body, request }) => receiveReport(body, request), {
+      body: RouteeCallback,
+      parse: ({ request, server }) => readJsonBody(request, server),
+      detail: {
+        summary: "Receive a Routee SMS delivery report",
+        description: "Routee POSTs here each time an SMS changes status. Answered 200 once the report is in the log.",
+        tags: ["sms-status"],
       },
-      {
-        body: RouteeCallback,
-        parse: async function readJsonBody({ request, server }) {
-          checkAccess(request, server);
-          startedAt.set(request, performance.now());
-          const declared = Number(request.headers.get("content-length") ?? 0);
-          if (declared > bodyLimit) throw tooLarge(bodyLimit);
-          const bytes = await request.arrayBuffer();
-          if (bytes.byteLength > bodyLimit) throw tooLarge(bodyLimit);
-          const raw = new TextDecoder().decode(bytes);
-          rawBodies.set(request, raw);
-          let value: unknown;
-          try {
-            value = JSON.parse(raw);
-          } catch {
-            throw new BodyError(400, "invalid_json", "the body is not valid JSON");
-          }
-          if (value === null || typeof value !== "object" || Array.isArray(value))
-            throw new BodyError(422, "invalid_report", "the body must be a JSON object");
-          // Checked here, strictly, before Elysia's body cleaner runs: with the host app's default
-          // normalisation it would turn a string `status` into an object of its characters.
-          if (!checkCallback.Check(value)) throw invalidReport(checkCallback.Errors(value).First());
-          return value;
-        },
-        detail: {
-          summary: "Receive a Routee SMS delivery report",
-          description:
-            "Routee POSTs here each time an SMS changes status. Answered 200 once the report is in the log.",
-          tags: ["sms-status"],
-        },
-      },
-    )
+    })
     .onStop(async function closeJournal() {
       allowlist?.stop();
       await journal.close();

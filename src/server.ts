@@ -21,15 +21,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Seconds a connection may stay silent before Bun closes it (slow or idle clients). */
-export const IDLE_TIMEOUT_S = 10;
-
 /** Build the app without listening (tests use `app.handle`). Throws JournalOpenError. */
 export function createServer(config: ServeConfig, allowlist?: Allowlist) {
   const journal = new FileJournal(config.log, { fsync: config.fsync });
   const metrics = new Metrics();
   const app = new Elysia({
-    serve: { maxRequestBodySize: config.bodyLimit, idleTimeout: IDLE_TIMEOUT_S },
+    serve: { maxRequestBodySize: config.bodyLimit, idleTimeout: config.idleTimeout },
   })
     .onError(function answerUnhandled({ code }) {
       // Never a stack trace or an internal path in an answer.
