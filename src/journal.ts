@@ -187,7 +187,8 @@ export class FileJournal implements Journal {
   }
 
   #open(): void {
-    const fd = openSync(this.path, "a", this.#mode);
+    // "a+", not "a": the torn-tail repair reads the last byte, and an O_WRONLY fd cannot be read.
+    const fd = openSync(this.path, "a+", this.#mode);
     try {
       this.#committed = repairTornTail(fd);
     } catch (error) {
