@@ -184,8 +184,9 @@ function normalise(at: string): string {
   return Number.isNaN(ms) ? at : new Date(ms).toISOString();
 }
 
+/** A cost with 2 to 4 decimals (the exact figure is in --json). */
 function money(n: number): string {
-  return n.toFixed(4).replace(/(\.\d\d)0+$/, "$1");
+  return n.toFixed(4).replace(/0{1,2}$/, "");
 }
 
 /** The report as a person reads it. */
