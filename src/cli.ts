@@ -1,11 +1,16 @@
 #!/usr/bin/env bun
 /**
- * The `sms-status` command. Exit codes: 0 ok, 1 runtime failure (log or port unavailable),
- * 2 bad usage (unknown flag, bad value).
+ * The `sms-status` command. Exit codes: 0 ok, 1 runtime failure (log or port unavailable, log
+ * unreadable or in text format, message not found), 2 bad usage (unknown flag, bad value).
  */
 import { resolve } from "node:path";
+import { CommandError, type Command } from "./commands/common.ts";
+import { lookup } from "./commands/lookup.ts";
+import { report } from "./commands/report.ts";
+import { tail } from "./commands/tail.ts";
 import { parseServeConfig, SERVE_FLAGS, UsageError, type Env, type ServeConfig } from "./config.ts";
 import { JournalOpenError } from "./journal.ts";
+import { LogReadError } from "./log-reader.ts";
 import { startServer, type RunningServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
@@ -14,9 +19,15 @@ const STOP_DEADLINE_MS = 5000;
 
 const COMMANDS: Record<string, string> = {
   serve: "receive Routee delivery reports and append them to the log (the default)",
+  report: "messages by outcome, delivery rate, cost, failures and latency, from JSONL logs",
+  lookup: "one message's parts, every report received for it, its status and cost",
+  tail: "the log for people, one line per entry; -f follows it across rotations",
   help: "show this help",
   version: "print the version",
 };
+
+/** The commands that read the log, by name. */
+const LOG_COMMANDS: Record<string, Command> = { report, lookup, tail };
 
 export function helpText(): string {
   const lines = [
@@ -36,6 +47,18 @@ export function helpText(): string {
   lines.push(
     `  ${"--help, -h".padEnd(26)}show this help`,
     `  ${"--version, -v".padEnd(26)}print the version`,
+  );
+  for (const [name, command] of Object.entries(LOG_COMMANDS)) {
+    lines.push("", `Usage: sms-status ${command.usage}`);
+    for (const spec of command.flags) {
+      const names = `${spec.short ? `-${spec.short}, ` : ""}--${spec.flag}`;
+      const left = `  ${names}${spec.value ? ` ${spec.value}` : ""}`;
+      lines.push(left.length > 27 ? `${left}\n${"".padEnd(28)}${spec.help}` : `${left.padEnd(28)}${spec.help}`);
+    }
+  }
+  lines.push(
+    "",
+    "report, lookup and tail read JSONL logs (--format jsonl), plain, rotated or gzip-compressed.",
     "",
     "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reopens the log file (rotation).",
     "Exit codes: 0 ok, 1 runtime failure, 2 bad usage.",
@@ -120,6 +143,15 @@ export async function main(argv: string[], env: Env): Promise<void> {
   }
   if (command === "version" || args.includes("--version") || args.includes("-v")) {
     process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const logCommand = LOG_COMMANDS[command];
+  if (logCommand) {
+    logCommand.run(args, env).catch(function commandFailed(error: unknown) {
+      if (error instanceof UsageError) fail(error.message, 2);
+      if (error instanceof LogReadError || error instanceof CommandError) fail(error.message, 1);
+      fail(`unexpected error: ${(error as Error).stack ?? error}`, 1);
+    });
     return;
   }
   try {

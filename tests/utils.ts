@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
+import { renderJsonl } from "../src/entry.ts";
+import { routeeEntry } from "../src/providers/routee/adapter.ts";
+import type { RouteeCallback } from "../src/providers/routee/schema.ts";
 
 /** A fresh temporary directory, removed when the test file ends. */
 export function tempDir(prefix = "sms-status-"): string {
@@ -64,3 +67,27 @@ export async function logLines(path: string): Promise<string[]> {
 export async function logEntries(path: string): Promise<Record<string, any>[]> {
   return (await logLines(path)).map((line) => JSON.parse(line));
 }
+
+/** A JSONL log entry for a Routee report received at `receivedAt`, as the server would write it. */
+export function dlrLine(overrides: Record<string, unknown>, receivedAt: string | Date): string {
+  return renderJsonl(routeeEntry(routeeReport(overrides) as RouteeCallback, new Date(receivedAt)));
+}
+
+/** A report's status object. */
+export function status(name: string, updatedDate: string, detailedStatus: string = name): Record<string, unknown> {
+  return { name, reason: { detailedStatus, description: `${detailedStatus}.` }, updatedDate };
+}
+
+const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
+
+/** Run `sms-status ARGS...` to completion; NO_COLOR and a default log path the test controls. */
+export function runCli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const child = Bun.spawnSync([process.execPath, CLI, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: child.exitCode ?? -1, stdout: child.stdout.toString(), stderr: child.stderr.toString() };
+}
+
+export { CLI };

@@ -1,0 +1,291 @@
+/**
+ * `sms-status report`: messages (not callbacks) by outcome, delivery rate, cost, failures and
+ * latency, from one or more JSONL logs, streamed.
+ */
+import { parseFlags, UsageError, type Env } from "../config.ts";
+import type { EntryKind } from "../entry.ts";
+import { parseStatusFields, readLines, receivedAtOf } from "../log-reader.ts";
+import { MessageTracker, PRICE_SCALE, type MessageOutcome, type MessageStatus } from "../message-status.ts";
+import {
+  count,
+  JSON_OPTION,
+  LOG_OPTION,
+  logFiles,
+  parseWhen,
+  percent,
+  table,
+  type Command,
+  type OptionSpec,
+} from "./common.ts";
+
+export const GROUP_BY = ["status", "country", "operator", "campaign", "label"] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
+const GROUP_KEY: Record<GroupBy, (m: MessageStatus) => string | null> = {
+  status: (m) => m.status,
+  country: (m) => m.country,
+  operator: (m) => m.operator,
+  campaign: (m) => m.campaignTrackingId,
+  label: (m) => m.label,
+};
+
+export interface ReportOptions {
+  files: string[];
+  /** Only reports received at or after this instant (ISO, as `toISOString()`). */
+  since?: string | null;
+  /** Only reports received before this instant. */
+  until?: string | null;
+  by?: GroupBy | null;
+}
+
+/** Messages per outcome, with their rate and cost. */
+export interface OutcomeCounts {
+  messages: number;
+  delivered: number;
+  failed: number;
+  pending: number;
+  /** delivered / messages; null without messages. */
+  deliveryRate: number | null;
+  /** Sum of the messages' costs (each part's price once). */
+  cost: number;
+}
+
+/** What `report --json` prints. */
+export interface Report extends OutcomeCounts {
+  files: string[];
+  since: string | null;
+  until: string | null;
+  lines: { read: number; unparseable: number; outsideWindow: number };
+  callbacks: Record<EntryKind, number>;
+  /** Failed messages by the detailed status of the part that failed, most frequent first. */
+  failures: { detailedStatus: string; messages: number }[];
+  /** Latency of delivered messages (their slowest part), exact nearest-rank percentiles. */
+  latency: { messages: number; p50: number | null; p95: number | null };
+  by: GroupBy | null;
+  groups: ({ key: string } & OutcomeCounts)[] | null;
+}
+
+const NONE = "(none)";
+
+class Tally {
+  delivered = 0;
+  failed = 0;
+  pending = 0;
+  micros = 0;
+
+  add(outcome: MessageOutcome, cost: number | null): void {
+    this[outcome] += 1;
+    if (cost !== null) this.micros += Math.round(cost * PRICE_SCALE);
+  }
+
+  counts(): OutcomeCounts {
+    const messages = this.delivered + this.failed + this.pending;
+    return {
+      messages,
+      delivered: this.delivered,
+      failed: this.failed,
+      pending: this.pending,
+      deliveryRate: messages === 0 ? null : this.delivered / messages,
+      cost: this.micros / PRICE_SCALE,
+    };
+  }
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Read the logs once and compute the report. Memory grows with the number of messages (see
+ * `MessageTracker`), never with the number of lines.
+ * @example await buildReport({ files: ["sms-status.log", "sms-status.log.1.gz"], since: "2024-05-01T00:00:00.000Z" })
+ */
+export async function buildReport(options: ReportOptions): Promise<Report> {
+  const since = options.since ?? null;
+  const until = options.until ?? null;
+  const windowed = since !== null || until !== null;
+  const outside = (at: string) => (since !== null && at < since) || (until !== null && at >= until);
+  const tracker = new MessageTracker();
+  const callbacks: Record<EntryKind, number> = { dlr: 0, campaign: 0, other: 0, rejected: 0 };
+  const lines = { read: 0, unparseable: 0, outsideWindow: 0 };
+
+  await readLines(options.files, (batch) => {
+    for (const line of batch) {
+      if (line.length === 0) continue;
+      lines.read += 1;
+      // The window is checked on the raw line's first field, so skipped lines cost no parse.
+      if (windowed) {
+        const at = receivedAtOf(line);
+        if (at !== null && outside(at)) {
+          lines.outsideWindow += 1;
+          continue;
+        }
+      }
+      const entry = parseStatusFields(line);
+      if (entry === null) {
+        lines.unparseable += 1;
+        continue;
+      }
+      if (windowed && receivedAtOf(line) === null && outside(normalise(entry.receivedAt))) {
+        lines.outsideWindow += 1;
+        continue;
+      }
+      if (entry.kind in callbacks) callbacks[entry.kind] += 1;
+      tracker.add(entry);
+    }
+  });
+
+  const total = new Tally();
+  const groups = new Map<string, Tally>();
+  const failures = new Map<string, number>();
+  const latencies = new Float64Array(tracker.size);
+  let delivered = 0;
+  for (const message of tracker.messages()) {
+    total.add(message.outcome, message.cost);
+    if (options.by) {
+      const key = GROUP_KEY[options.by](message) ?? NONE;
+      let tally = groups.get(key);
+      if (!tally) groups.set(key, (tally = new Tally()));
+      tally.add(message.outcome, message.cost);
+    }
+    if (message.outcome === "failed") {
+      const reason = message.detailedStatus ?? message.status ?? NONE;
+      failures.set(reason, (failures.get(reason) ?? 0) + 1);
+    }
+    if (message.outcome === "delivered" && message.latency !== null) latencies[delivered++] = message.latency;
+  }
+  const sorted = latencies.subarray(0, delivered).sort();
+
+  return {
+    files: options.files,
+    since,
+    until,
+    lines,
+    callbacks,
+    ...total.counts(),
+    failures: [...failures]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([detailedStatus, messages]) => ({ detailedStatus, messages })),
+    latency: { messages: delivered, p50: percentile(sorted, 50), p95: percentile(sorted, 95) },
+    by: options.by ?? null,
+    groups: options.by
+      ? [...groups]
+          .map(([key, tally]) => ({ key, ...tally.counts() }))
+          .sort((a, b) => b.messages - a.messages || a.key.localeCompare(b.key))
+      : null,
+  };
+}
+
+/** A `receivedAt` not in `toISOString()` form (hand-edited logs), made comparable. */
+function normalise(at: string): string {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? at : new Date(ms).toISOString();
+}
+
+/** A cost with 2 to 4 decimals (the exact figure is in --json). */
+function money(n: number): string {
+  return n.toFixed(4).replace(/0{1,2}$/, "");
+}
+
+/** The report as a person reads it. */
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const skipped = [
+    r.lines.unparseable > 0 ? `${count(r.lines.unparseable)} unparseable skipped` : "",
+    r.lines.outsideWindow > 0 ? `${count(r.lines.outsideWindow)} outside the window` : "",
+  ].filter(Boolean);
+  out.push(
+    `Read ${count(r.lines.read)} lines from ${r.files.join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
+  );
+  if (r.since || r.until) out.push(`Window: reports received from ${r.since ?? "the start"} until ${r.until ?? "now"}`);
+  out.push(
+    `Callbacks: ${count(r.callbacks.dlr)} delivery reports, ${count(r.callbacks.campaign)} campaign, ` +
+      `${count(r.callbacks.other)} other, ${count(r.callbacks.rejected)} rejected`,
+    "",
+  );
+  const share = (n: number) => percent(r.messages === 0 ? null : n / r.messages);
+  out.push(
+    table(
+      [
+        ["Messages", "count", "share"],
+        ["delivered", count(r.delivered), share(r.delivered)],
+        ["failed", count(r.failed), share(r.failed)],
+        ["pending", count(r.pending), share(r.pending)],
+        ["total", count(r.messages), ""],
+      ],
+      new Set([1, 2]),
+    ),
+  );
+  const latency =
+    r.latency.messages === 0
+      ? "- (no delivered message reported a latency)"
+      : `p50 ${r.latency.p50} s, p95 ${r.latency.p95} s (${count(r.latency.messages)} delivered messages)`;
+  out.push(
+    table([
+      ["Delivery rate", percent(r.deliveryRate)],
+      ["Total cost", money(r.cost)],
+      ["Latency", latency],
+    ]),
+  );
+  if (r.failures.length > 0) {
+    out.push(
+      table(
+        [["Failures by detailed status", "messages"], ...r.failures.map((f) => [f.detailedStatus, count(f.messages)])],
+        new Set([1]),
+      ),
+    );
+  }
+  if (r.groups && r.by) {
+    out.push(
+      table(
+        [
+          [`By ${r.by}`, "messages", "delivered", "failed", "pending", "rate", "cost"],
+          ...r.groups.map((g) => [
+          g.key,
+          count(g.messages),
+          count(g.delivered),
+          count(g.failed),
+          count(g.pending),
+          percent(g.deliveryRate),
+            money(g.cost),
+          ]),
+        ],
+        new Set([1, 2, 3, 4, 5, 6]),
+      ),
+    );
+  }
+  return out.join("\n");
+}
+
+export const REPORT_FLAGS: OptionSpec[] = [
+  LOG_OPTION,
+  { flag: "since", value: "24h|ISO", help: "only reports received since then (a duration back from now, or a date)" },
+  { flag: "until", value: "24h|ISO", help: "only reports received before then" },
+  { flag: "by", value: GROUP_BY.join("|"), help: "also break the messages down by this field" },
+  JSON_OPTION,
+];
+
+export const report: Command = {
+  usage: "report [--log FILE]... [FILE...] [--since 24h|ISO] [--until 24h|ISO] [--by FIELD] [--json]",
+  flags: REPORT_FLAGS,
+  async run(args: string[], env: Env): Promise<void> {
+    const { values, positionals } = parseFlags(args, REPORT_FLAGS, true);
+    const by = values.by as string | undefined;
+    if (by !== undefined && !GROUP_BY.includes(by as GroupBy))
+      throw new UsageError(`--by must be one of ${GROUP_BY.join(", ")} (got ${JSON.stringify(by)})`);
+    const now = new Date();
+    const since = values.since === undefined ? null : parseWhen(String(values.since), "--since", now);
+    const until = values.until === undefined ? null : parseWhen(String(values.until), "--until", now);
+    if (since !== null && until !== null && since >= until)
+      throw new UsageError(`--since (${since}) must be before --until (${until})`);
+    const result = await buildReport({
+      files: logFiles(values.log as string[] | undefined, positionals, env),
+      since,
+      until,
+      by: (by as GroupBy | undefined) ?? null,
+    });
+    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + "\n" : renderReport(result));
+  },
+};
