@@ -4,6 +4,7 @@
  * 2 bad usage (unknown flag, bad value).
  */
 import { resolve } from "node:path";
+import type { AnyElysia } from "elysia";
 import { parseServeConfig, SERVE_FLAGS, UsageError, type Env, type ServeConfig } from "./config.ts";
 import { JournalOpenError } from "./journal.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -48,10 +49,22 @@ function callbackUrl(config: ServeConfig, port: number): string {
   return `http://${host.includes(":") && !host.startsWith("<") ? `[${host}]` : host}:${port}${config.path}`;
 }
 
-function serve(config: ServeConfig): void {
+/** The OpenAPI plugin, imported only for `--docs` (the library never loads it). */
+async function loadDocs(): Promise<AnyElysia> {
+  try {
+    return (await import("./docs.ts")).docs();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" && !/Cannot find (module|package)/.test(String(error)))
+      throw error;
+    fail("--docs needs the package @elysiajs/openapi: run 'npm install @elysiajs/openapi'", 1);
+  }
+}
+
+async function serve(config: ServeConfig): Promise<void> {
+  const docs = config.docs ? await loadDocs() : undefined;
   let server: RunningServer;
   try {
-    server = startServer(config);
+    server = startServer(config, docs);
   } catch (error) {
     if (error instanceof JournalOpenError) fail(error.message, 1);
     const code = (error as { code?: string }).code;
@@ -62,7 +75,9 @@ function serve(config: ServeConfig): void {
   process.stderr.write(
     `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
       `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
-      `log: ${resolve(config.log)} (${config.format})\n`,
+      `log: ${resolve(config.log)} (${config.format})` +
+      (config.docs ? "; API docs at /openapi" : "") +
+      "\n",
   );
 
   let stopping = false;
@@ -108,7 +123,7 @@ export function main(argv: string[], env: Env): void {
     return;
   }
   try {
-    if (command === "serve") return serve(parseServeConfig(args, env));
+    if (command === "serve") return void serve(parseServeConfig(args, env));
     throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})`);
   } catch (error) {
     if (error instanceof UsageError) fail(error.message, 2);

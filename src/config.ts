@@ -20,6 +20,7 @@ export interface ServeConfig {
   bodyLimit: number;
   dedupeKeys: number;
   dedupeHours: number;
+  docs: boolean;
 }
 
 interface FlagSpec {
@@ -90,6 +91,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "dedupe-hours", key: "dedupeHours", env: ["SMS_STATUS_DEDUPE_HOURS"], value: "H",
     default: String(DEFAULT_DEDUPE_WINDOW_MS / 3600_000), help: "how long a report is remembered",
     parse: wholeNumber(1, 24 * 30) },
+  { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
+    help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
 ];
 
 export type Env = Record<string, string | undefined>;
