@@ -65,8 +65,9 @@ describe("registering twice", () => {
     const app = new Elysia().use(smsStatus(options)).use(smsStatus(options));
     expect(app.routes.filter((r) => r.path === "/sms/status").length).toBe(1);
     expect((await app.handle(post(URL, routeeReport()))).status).toBe(200);
-    expect((await logEntries(log)).length).toBe(1);
+    // Counted before reading the log: Bun.file().text() may hold a descriptor of its own for a while.
     expect(openFdsTo(log)).toBe(openFdsTo(single));
+    expect((await logEntries(log)).length).toBe(1);
   });
 
   it("registers once when the same hook function is given twice", async () => {

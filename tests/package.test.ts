@@ -113,6 +113,17 @@ export { ok, outcome, options, wrong, journal, filter, duplicateKey, renderJsonl
     });
     expect(out.trim()).toBe(pkg.version);
   });
+
+  it("says what to install when --docs is asked for without @elysiajs/openapi", () => {
+    const result = Bun.spawnSync([join(project, "node_modules/.bin/sms-status"), "--docs", "--port", "0"], {
+      cwd: project,
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, SMS_STATUS_LOG: join(dir, "cli.log") },
+      stderr: "pipe",
+      timeout: 10_000,
+    });
+    expect(result.stderr.toString()).toContain("--docs needs the package @elysiajs/openapi");
+    expect(result.exitCode).toBe(1);
+  });
 });
 
 /** Starts the example, returns its base URL once it says where it listens. */
