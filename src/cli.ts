@@ -8,6 +8,7 @@ import { CommandError, type Command } from "./commands/common.ts";
 import { lookup } from "./commands/lookup.ts";
 import { report } from "./commands/report.ts";
 import { tail } from "./commands/tail.ts";
+import type { AnyElysia } from "elysia";
 import { parseServeConfig, SERVE_FLAGS, UsageError, type Env, type ServeConfig } from "./config.ts";
 import { JournalOpenError } from "./journal.ts";
 import { LogReadError } from "./log-reader.ts";
@@ -74,10 +75,22 @@ function callbackUrl(config: ServeConfig, port: number): string {
   return `${scheme}://${host.includes(":") && !host.startsWith("<") ? `[${host}]` : host}:${port}${config.path}${query}`;
 }
 
+/** The OpenAPI plugin, imported only for `--docs` (the library never loads it). */
+async function loadDocs(): Promise<AnyElysia> {
+  try {
+    return (await import("./docs.ts")).docs();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" && !/Cannot find (module|package)/.test(String(error)))
+      throw error;
+    fail("--docs needs the package @elysiajs/openapi: run 'npm install @elysiajs/openapi'", 1);
+  }
+}
+
 async function serve(config: ServeConfig): Promise<void> {
+  const docs = config.docs ? await loadDocs() : undefined;
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, docs);
   } catch (error) {
     if (error instanceof JournalOpenError) fail(error.message, 1);
     const code = (error as { code?: string }).code;
@@ -123,7 +136,9 @@ async function serve(config: ServeConfig): Promise<void> {
   process.stderr.write(
     `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
       `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
-      `log: ${resolve(config.log)} (${config.format})\n`,
+      `log: ${resolve(config.log)} (${config.format})` +
+      (config.docs ? "; API docs at /openapi" : "") +
+      "\n",
   );
 }
 
@@ -156,6 +171,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
   }
   try {
     if (command === "serve") return await serve(parseServeConfig(args, env));
+    if (command === "serve") return void serve(parseServeConfig(args, env));
     throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})`);
   } catch (error) {
     if (error instanceof UsageError) fail(error.message, 2);

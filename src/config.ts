@@ -33,6 +33,7 @@ export interface ServeConfig {
   metricsHost: string;
   /** null: no metrics listener. */
   metricsPort: number | null;
+  docs: boolean;
 }
 
 interface FlagSpec {
@@ -165,6 +166,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "metrics-port", key: "metricsPort", env: ["SMS_STATUS_METRICS_PORT"], value: "N", default: "",
     help: "serve Prometheus metrics at /metrics on this port (off when unset)",
     parse: (raw, name) => (raw === "" ? null : wholeNumber(0, 65535)(raw, name)) },
+  { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
+    help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
 ];
 
 export type Env = Record<string, string | undefined>;

@@ -50,6 +50,11 @@ export interface FileJournalOptions {
   fsync?: boolean;
   /** Permission bits for a new log file. @default 0o640 */
   mode?: number;
+  /**
+   * Check the file at once (so a bad path still fails in the constructor) but hold it open only from
+   * the first write; a journal that never writes never keeps a file descriptor. @default false
+   */
+  lazy?: boolean;
 }
 
 /** A write to the log failed; the message is safe to show (no internal paths). */
@@ -128,6 +133,7 @@ export class FileJournal implements Journal {
     try {
       mkdirSync(dirname(path), { recursive: true });
       this.#open();
+      if (options.lazy) this.#release();
     } catch (error) {
       throw new JournalOpenError(`cannot open log file ${path}: ${describe(error)}`);
     }

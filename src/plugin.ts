@@ -8,6 +8,7 @@
 import type { ValueError } from "@sinclair/typebox/errors";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
+import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
 import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "./access.ts";
 import { Metrics } from "./metrics.ts";
 import { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
@@ -48,7 +49,25 @@ export interface SmsStatusOptions {
   trustProxy?: readonly string[];
   /** Counters to update (render them with `metrics.render()`). @default a private instance */
   metrics?: Metrics;
+  /**
+   * Called with each report's entry once it is in the log (not for duplicates or rejected bodies).
+   * Runs after the answer is decided: a slow or failing hook never delays or changes the 200.
+   * @example onReport: (entry) => db.updateStatus(entry.messageId, entry.outcome)
+   */
+  onReport?: ReportHook;
+  /** Like `onReport`, for entries whose outcome is `delivered`. */
+  onDelivered?: ReportHook;
+  /** Like `onReport`, for entries whose outcome is `failed` (Undelivered, Failed, Unsent, ...). */
+  onFailed?: ReportHook;
+  /**
+   * Called when a hook throws or rejects. @default console.error with an "elysia-sms-status:" prefix
+   */
+  onHookError?: (error: unknown, entry: LogEntry, hook: HookName) => void;
 }
+
+/** A user hook; its result is not awaited by the answer. */
+export type ReportHook = (entry: LogEntry) => unknown;
+export type HookName = "onReport" | "onDelivered" | "onFailed";
 
 export const DEFAULT_PATH = "/sms/status";
 export const DEFAULT_LOG = "./sms-status.log";
@@ -114,7 +133,11 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const healthPath = options.healthPath ?? "/healthz";
   const logPath = options.log ?? DEFAULT_LOG;
-  const journal = options.journal ?? new FileJournal(logPath, { fsync: options.fsync });
+  // Checked now, held open from the first write: an instance that `.use()` drops as a duplicate
+  // (same name + seed) never keeps a file descriptor.
+  const journal = options.journal ?? new FileJournal(logPath, { fsync: options.fsync, lazy: true });
+  const ownsJournal = options.journal === undefined;
+  const runHooks = hookRunner(options);
   const render = RENDERERS[format];
   const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe);
   if (duplicates && format === "jsonl" && journal instanceof FileJournal) recoverKeys(duplicates, journal.path);
@@ -244,10 +267,11 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     }
     if (key !== null) duplicates!.add(key);
     metrics.report(entry.kind, entry.outcome);
+    runHooks(entry);
     return acknowledge(request, answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome }));
   }
 
-  return new Elysia({ name: "elysia-sms-status", seed: { ...options, journal: undefined } })
+  return new Elysia({ name: "elysia-sms-status", seed: seedOf(options) })
     .onError(function answerValidation({ code, error, request }) {
       // Unreachable while the body reader checks strictly first; kept so that a schema failure
       // Elysia finds by itself still gets our answer and a `rejected` entry.
@@ -255,25 +279,33 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     })
     .post(path, ({ body, request }) => receiveReport(body, request), {
       body: RouteeCallback,
-      parse: ({ request, server }) => readJsonBody(request, server),
+      // Our parser always returns, so "application/json" after it never runs: it only tells
+      // OpenAPI generators that the body is JSON (they skip function parsers).
+      parse: [({ request, server }) => readJsonBody(request, server), "application/json"],
       detail: {
         summary: "Receive a Routee SMS delivery report",
         description: "Routee POSTs here each time an SMS changes status. Answered 200 once the report is in the log.",
         tags: ["sms-status"],
       },
+      response: REPORT_RESPONSES,
     })
     .onStop(async function closeJournal() {
       allowlist?.stop();
-      await journal.close();
+      // A journal passed in is the caller's to close. Elysia's Bun adapter does not await this.
+      if (ownsJournal) await journal.close();
     })
     .use((app) =>
       healthPath === false
         ? app
-        : app.get(healthPath, function health() {
-            return journal.probe()
-              ? answer(200, { status: "ok" })
-              : answer(503, { status: "unavailable", error: journal.lastError ?? "write failed" });
-          }),
+        : app.get(
+            healthPath,
+            function health() {
+              return journal.probe()
+                ? answer(200, { status: "ok" })
+                : answer(503, { status: "unavailable", error: journal.lastError ?? "write failed" });
+            },
+            { detail: { summary: "Is the SMS status log writable?", tags: ["sms-status"] }, response: HEALTH_RESPONSES },
+          ),
     );
 }
 
@@ -312,4 +344,57 @@ function recoverKeys(duplicates: DuplicateFilter, logPath: string): void {
     const seenAt = Date.parse(entry.receivedAt);
     if (key !== null && Number.isFinite(seenAt) && now - seenAt < duplicates.windowMs) duplicates.add(key, seenAt);
   }
+}
+
+/**
+ * Elysia registers a plugin once per name + JSON of its seed. Functions and journals do not survive
+ * JSON, so each is replaced by an id of its identity: the same options register once, while two
+ * instances with different hooks or journals are both kept.
+ */
+function seedOf(options: SmsStatusOptions): Record<string, unknown> {
+  const seed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options))
+    seed[key] = typeof value === "function" || value instanceof Metrics || value instanceof Allowlist || (key === "journal" && value)
+      ? identity(value)
+      : value;
+  return seed;
+}
+
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+function identity(value: object): string {
+  let id = identities.get(value);
+  if (id === undefined) identities.set(value, (id = ++lastIdentity));
+  return `identity#${id}`;
+}
+
+function defaultHookError(error: unknown, entry: LogEntry, hook: HookName): void {
+  console.error(`elysia-sms-status: ${hook} hook failed for message ${entry.messageId ?? "(none)"}:`, error);
+}
+
+/** Starts the user's hooks for a written entry without waiting for them; reports their failures. */
+function hookRunner(options: SmsStatusOptions): (entry: LogEntry) => void {
+  const onHookError = options.onHookError ?? defaultHookError;
+  const report = (error: unknown, entry: LogEntry, hook: HookName) => {
+    try {
+      onHookError(error, entry, hook);
+    } catch (secondary) {
+      // Neither the hook's error nor the handler's may go unseen.
+      defaultHookError(error, entry, hook);
+      console.error("elysia-sms-status: onHookError failed too:", secondary);
+    }
+  };
+  const start = (hook: HookName, fn: ReportHook | undefined, entry: LogEntry) => {
+    if (!fn) return;
+    // Started from a resolved promise, so even a hook that throws synchronously becomes a rejection.
+    Promise.resolve(entry)
+      .then(fn)
+      .catch((error: unknown) => report(error, entry, hook));
+  };
+  return function runHooks(entry) {
+    if (!options.onReport && !options.onDelivered && !options.onFailed) return;
+    start("onReport", options.onReport, entry);
+    if (entry.outcome === "delivered") start("onDelivered", options.onDelivered, entry);
+    if (entry.outcome === "failed") start("onFailed", options.onFailed, entry);
+  };
 }

@@ -3,7 +3,7 @@
  * transport's body limit and timeouts, TLS, answers for paths the plugin does not own, and the
  * metrics listener on its own, local-only port).
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import { Allowlist } from "./access.ts";
 import type { ServeConfig } from "./config.ts";
 import { FileJournal } from "./journal.ts";
@@ -21,8 +21,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Build the app without listening (tests use `app.handle`). Throws JournalOpenError. */
-export function createServer(config: ServeConfig, allowlist?: Allowlist) {
+/**
+ * Build the app without listening (tests use `app.handle`). Throws JournalOpenError.
+ * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
+ */
+export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
   const journal = new FileJournal(config.log, { fsync: config.fsync });
   const metrics = new Metrics();
   const app = new Elysia({
@@ -33,6 +36,7 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist) {
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route" });
       return answer(500, { error: "internal", message: "internal error" });
     })
+    .use(docs ?? new Elysia())
     .use(
       smsStatus({
         path: config.path,
@@ -47,20 +51,24 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist) {
         metrics,
       }),
     )
-    .all(config.path, function methodNotAllowed() {
-      return answer(405, { error: "method_not_allowed", message: "use POST" }, { allow: "POST" });
-    });
+    .all(
+      config.path,
+      function methodNotAllowed() {
+        return answer(405, { error: "method_not_allowed", message: "use POST" }, { allow: "POST" });
+      },
+      { detail: { hide: true } },
+    );
   return { app, journal, metrics };
 }
 
 /** Resolve the allowlist, build, listen. */
-export async function startServer(config: ServeConfig): Promise<RunningServer> {
+export async function startServer(config: ServeConfig, docs?: AnyElysia): Promise<RunningServer> {
   let allowlist: Allowlist | undefined;
   if (config.allow.length > 0) {
     allowlist = new Allowlist({ allow: config.allow });
     await allowlist.start();
   }
-  const { app, journal, metrics } = createServer(config, allowlist);
+  const { app, journal, metrics } = createServer(config, allowlist, docs);
   app.listen({
     port: config.port,
     hostname: config.host,

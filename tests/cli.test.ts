@@ -37,6 +37,7 @@ describe("configuration", () => {
       tlsKey: null,
       metricsHost: "127.0.0.1",
       metricsPort: null,
+      docs: false,
     });
   });
 
@@ -57,6 +58,7 @@ describe("configuration", () => {
       SMS_STATUS_TRUST_PROXY: "127.0.0.1",
       SMS_STATUS_METRICS_HOST: "::1",
       SMS_STATUS_METRICS_PORT: "9464",
+      SMS_STATUS_DOCS: "1",
     };
     expect(parseServeConfig([], env)).toEqual({
       port: 8080,
@@ -77,6 +79,7 @@ describe("configuration", () => {
       tlsKey: null,
       metricsHost: "::1",
       metricsPort: 9464,
+      docs: true,
     });
     const flags = parseServeConfig(
       ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],

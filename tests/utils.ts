@@ -1,5 +1,5 @@
 /** Shared test helpers: temporary directories, sample Routee reports, requests. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
@@ -91,3 +91,20 @@ export function runCli(args: string[], env: Record<string, string> = {}): { code
 }
 
 export { CLI };
+/** How many of this process's file descriptors point at `path` (Linux /proc; -1 elsewhere). */
+export function openFdsTo(path: string): number {
+  if (!existsSync("/proc/self/fd")) return -1;
+  const target = realpathSync(path);
+  let count = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === target) count += 1;
+    } catch {} // the directory's own fd is gone by the time it is read
+  }
+  return count;
+}
+
+/** A response's JSON body, loosely typed for assertions. */
+export async function json(res: Response): Promise<any> {
+  return res.json();
+}

@@ -1,0 +1,54 @@
+/**
+ * An existing Elysia app that also receives Routee delivery reports: its own routes plus one
+ * `.use(smsStatus(...))`, with a hook that keeps each message's latest outcome (a Map standing in
+ * for your database). Runs on Bun and on Deno:
+ *
+ *   bun examples/existing-app.ts
+ *   deno run --allow-net --allow-read --allow-write --allow-env examples/existing-app.ts
+ *
+ * (Deno: from a project where the package is installed, see the README.) PORT (0 picks a free
+ * one, default 3000) and SMS_STATUS_LOG say where to listen and write.
+ */
+import { Elysia } from "elysia";
+import { smsStatus } from "elysia-sms-status";
+
+/** Deno's one API used here, declared so that the file also type-checks without Deno's types. */
+declare const Deno: {
+  serve(
+    options: { port: number; hostname?: string; onListen?(addr: { port: number }): void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): unknown;
+};
+
+const latest = new Map<string, string>(); // messageId -> outcome; your database here
+
+export const app = new Elysia()
+  .get("/", () => "my existing app")
+  .get("/messages/:id/status", function messageStatus({ params, status }) {
+    const outcome = latest.get(params.id);
+    return outcome ? { messageId: params.id, outcome } : status(404, { error: "unknown message" });
+  })
+  .use(
+    smsStatus({
+      log: process.env.SMS_STATUS_LOG ?? "./sms-status.log",
+      onReport(entry) {
+        if (entry.messageId) latest.set(entry.messageId, entry.outcome);
+      },
+      onFailed(entry) {
+        console.warn(`SMS to ${entry.to} failed: ${entry.status} (${entry.description ?? "no reason given"})`);
+      },
+    }),
+  );
+
+if (import.meta.main) {
+  const port = Number(process.env.PORT ?? 3000);
+  const hostname = process.env.HOST ?? "127.0.0.1";
+  if ("Bun" in globalThis) {
+    app.listen({ port, hostname });
+    console.log(`listening on port ${app.server!.port}`);
+    process.on("SIGTERM", () => void app.stop().then(() => process.exit(0)));
+  } else {
+    // Elysia's web-standard adapter has no listen(): hand its fetch to the runtime's server.
+    Deno.serve({ port, hostname, onListen: (addr) => console.log(`listening on port ${addr.port}`) }, app.fetch);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * elysia-sms-status as a library: the plugin for an existing Elysia app, and the parts for those
+ * who build their own route (schemas, classification, log entry renderings, journal, duplicates).
+ *
+ * @example
+ * import { Elysia } from "elysia";
+ * import { smsStatus } from "elysia-sms-status";
+ * new Elysia().use(smsStatus({ log: "/var/log/sms/status.log" })).listen(3000);
+ */
+
+// The plugin and its options.
+export {
+  smsStatus,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_LOG,
+  DEFAULT_PATH,
+  type HookName,
+  type ReportHook,
+  type SmsStatusOptions,
+} from "./plugin.ts";
+
+// Routee's callback body: the TypeBox schema and its type (one name for both).
+export { RouteeCallback, RouteeStatus, RouteeStatusReason } from "./providers/routee/schema.ts";
+export { classify } from "./providers/routee/classify.ts";
+export { routeeEntry, callbackKind } from "./providers/routee/adapter.ts";
+export { OUTCOMES, type Classification, type Outcome } from "./outcome.ts";
+
+// The log entry: schema + type, and its two renderings.
+export { LogEntry, EntryKind, LOG_FORMATS, blankEntry, renderJsonl, renderText, type LogFormat } from "./entry.ts";
+
+// The answers of the routes (for hosts that document or test them).
+export { DuplicateAccepted, ErrorAnswer, ReportAccepted } from "./answers.ts";
+
+// The journal the entries are appended to.
+export {
+  FileJournal,
+  JournalOpenError,
+  JournalWriteError,
+  type FileJournalOptions,
+  type Journal,
+} from "./journal.ts";
+
+// Retried reports.
+export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
+
+// --- message-status reducer (src/message-status.ts, from another branch): re-export it here. ---
+// export { ... } from "./message-status.ts";
