@@ -43,5 +43,18 @@ export {
 // Retried reports.
 export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
 
-// --- message-status reducer (src/message-status.ts, from another branch): re-export it here. ---
-// export { ... } from "./message-status.ts";
+// Message status from many reports: per part the most final, then the latest; per message all parts.
+export {
+  MessageTracker,
+  compareDates,
+  type MessageOutcome,
+  type MessageStatus,
+  type PartStatus,
+  type StatusFields,
+} from "./message-status.ts";
+
+// Who may post: token comparison and the address allowlist.
+export { Allowlist, clientAddress, presentedToken, tokenMatches, type AllowlistOptions } from "./access.ts";
+
+// Prometheus counters the plugin updates (pass one in `metrics` and serve `metrics.render()`).
+export { Metrics, ACK_BUCKETS } from "./metrics.ts";
