@@ -43,7 +43,8 @@ export function helpText(): string {
   ];
   for (const spec of SERVE_FLAGS) {
     const left = `  --${spec.flag}${spec.value ? ` ${spec.value}` : ""}`;
-    lines.push(`${left.padEnd(28)}${spec.help} (default ${spec.default}) [${spec.env.join(", ")}]`);
+    const byDefault = spec.default === "" ? "" : ` (default ${spec.default})`;
+    lines.push(`${left.padEnd(28)}${spec.help}${byDefault} [${spec.env.join(", ")}]`);
   }
   lines.push(
     `  ${"--help, -h".padEnd(26)}show this help`,

@@ -143,7 +143,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
     default: String(DEFAULT_DEDUPE_WINDOW_MS / 3600_000), help: "how long a report is remembered",
     parse: wholeNumber(1, 24 * 30) },
   { flag: "idle-timeout", key: "idleTimeout", env: ["SMS_STATUS_IDLE_TIMEOUT"], value: "S", default: "10",
-    help: "close connections silent for this many seconds (slow or idle clients)", parse: wholeNumber(1, 255) },
+    help: "close kept-alive connections idle this long between requests", parse: wholeNumber(1, 255) },
   { flag: "token", key: "token", env: ["SMS_STATUS_TOKEN"], value: "SECRET", default: "",
     help: "require ?token=SECRET or 'Authorization: Bearer SECRET' (16+ characters)",
     parse: (raw, name) => {
