@@ -12,6 +12,7 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readStartup } from "./startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const root = join(import.meta.dir, "..");
@@ -54,7 +55,7 @@ async function checkUnit(): Promise<void> {
   env.SMS_STATUS_LOG = join(dir, "unit", "status.log");
   const args = unit.match(/^ExecStart=\S+ (.*)$/m)?.[1]?.split(" ") ?? [];
   const proc = Bun.spawn([binary, ...args, "--host", "127.0.0.1"], { env, stderr: "pipe" });
-  const line = await startupLine(proc.stderr);
+  const { line } = await readStartup(proc.stderr).catch((e: Error) => ({ line: e.message }));
   check("the binary starts with the unit's command line and environment", line.includes("listening on"), line);
   proc.kill("SIGTERM");
   check("the unit's KillSignal (SIGTERM) stops it with exit 0", (await proc.exited) === 0);
@@ -65,7 +66,7 @@ async function checkLogrotate(): Promise<void> {
   const logDir = join(dir, "logs");
   const log = join(logDir, "status.log");
   const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", "--log", log], { stderr: "pipe" });
-  const port = Number((await startupLine(proc.stderr)).match(/:(\d+);/)?.[1]);
+  const { port } = await readStartup(proc.stderr);
   const send = (n: number) =>
     fetch(`http://127.0.0.1:${port}/sms/status`, {
       method: "POST",
@@ -121,20 +122,6 @@ async function checkLogrotate(): Promise<void> {
     before.every((s) => s === 200) && after === 200 && expected.every((id) => ids.has(id)) && lines === expected.length,
     `${lines} lines, ${expected.length} acknowledged`,
   );
-}
-
-/** The start-up line ("... listening on HOST:PORT; ..."), after any warnings. */
-async function startupLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  const deadline = Date.now() + 10_000;
-  while (!/listening on .*\n/.test(text) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.split("\n").find((l) => l.includes("listening on")) ?? text;
 }
 
 try {

@@ -10,6 +10,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readStartup } from "./startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const dir = mkdtempSync(join(tmpdir(), "sms-status-smoke-"));
@@ -51,7 +52,7 @@ async function main() {
     env: { PATH: "/usr/bin:/bin" },
     stderr: "pipe",
   });
-  const port = await readPort(proc.stderr);
+  const { port } = await readStartup(proc.stderr);
   check("starts and prints where it listens", port > 0);
   const url = `http://127.0.0.1:${port}/sms/status`;
   const send = (body: unknown) =>
@@ -90,25 +91,6 @@ async function main() {
   check("SIGTERM exits 0", exitCode === 0, `exit ${exitCode}`);
   const total = readFileSync(logPath, "utf8").split("\n").length - 1;
   check("every acknowledged report is in the log after SIGTERM", total >= 1 + acked, `${total - 1} of ${acked}`);
-}
-
-async function readPort(stream: ReadableStream<Uint8Array>): Promise<number> {
-  const decoder = new TextDecoder();
-  let text = "";
-  const reader = stream.getReader();
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value);
-    const match = text.match(/listening on [^\s]+:(\d+)/);
-    if (match) {
-      reader.releaseLock();
-      return Number(match[1]);
-    }
-  }
-  console.error(text);
-  return 0;
 }
 
 try {

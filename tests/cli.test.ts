@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readStartup } from "../scripts/startup.ts";
 import { parseServeConfig, UsageError } from "../src/config.ts";
 import { routeeReport, tempDir } from "./utils.ts";
 
@@ -167,7 +168,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
-    const line = await startupLine(proc.stderr);
+    const { line } = await readStartup(proc.stderr);
     expect(line).toMatch(
       new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
     );
@@ -181,7 +182,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
-    const port = Number((await startupLine(proc.stderr)).match(/:(\d+);/)![1]);
+    const { port } = await readStartup(proc.stderr);
     const acked: string[] = [];
     let stop = false;
     const load = Array.from({ length: 16 }, async () => {
@@ -195,6 +196,7 @@ describe("sms-status command", () => {
       await Bun.sleep(150);
       renameSync(log, `${log}.${i}`);
       proc.kill("SIGHUP");
+      while (!existsSync(log)) await Bun.sleep(5); // reopened: the next rename has a file to move
     }
     await Bun.sleep(150);
     stop = true;
@@ -206,7 +208,7 @@ describe("sms-status command", () => {
     const logged = new Set<string>();
     for (const file of files) {
       const text = readFileSync(file, "utf8");
-      expect(text.endsWith("\n")).toBe(true);
+      if (text !== "") expect(text.endsWith("\n")).toBe(true); // a busy machine may leave one empty
       for (const line of text.split("\n").slice(0, -1)) logged.add(JSON.parse(line).smsId);
     }
     expect(acked.length).toBeGreaterThan(100);
@@ -214,16 +216,3 @@ describe("sms-status command", () => {
     expect(logged.size).toBe(acked.length);
   });
 });
-
-/** The start-up line ("... listening on HOST:PORT; ..."), after any warnings. */
-async function startupLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  while (!/listening on .*\n/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.split("\n").find((l) => l.includes("listening on")) ?? text;
-}

@@ -5,6 +5,7 @@
  * (`apt-get install strace`; the project's machine image has it).
  */
 import { describe, expect, it } from "bun:test";
+import { readStartup } from "../scripts/startup.ts";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { routeeReport, tempDir } from "./utils.ts";
@@ -28,16 +29,7 @@ async function traceServer(dir: string, fsync: boolean): Promise<{ calls: string
   );
   let server = 0;
   try {
-    let text = "";
-    const decoder = new TextDecoder();
-    const reader = proc.stderr.getReader();
-    while (!/listening on \S+:\d+/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the server did not start: ${text}`);
-      text += decoder.decode(value);
-    }
-    reader.releaseLock();
-    const port = Number(text.match(/listening on \S+:(\d+)/)![1]);
+    const { port } = await readStartup(proc.stderr);
     server = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(" ")[0]);
     expect(server).toBeGreaterThan(0);
     // Waves of concurrent reports, so that several arrive in one event-loop turn.
