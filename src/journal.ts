@@ -76,11 +76,16 @@ interface Writer {
 function openWriter(fd: number): Writer {
   if (typeof Bun !== "undefined") {
     const sink = Bun.file(fd).writer();
+    const flush = () => {
+      const flushed = sink.flush();
+      if (flushed instanceof Promise) return flushed.then(() => undefined);
+    };
     return {
       write(data) {
-        sink.write(data);
-        const flushed = sink.flush();
-        if (flushed instanceof Promise) return flushed.then(() => undefined);
+        // A chunk larger than the sink's buffer is written at once, and when that write fails or is
+        // short, write() returns a Promise (rejecting with ENOSPC, say) instead of throwing.
+        const written = sink.write(data);
+        return written instanceof Promise ? written.then(flush) : flush();
       },
       end: () => void sink.end(),
     };
@@ -99,8 +104,8 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** Free space below which a probe keeps a regular file's journal unhealthy. */
-const MIN_FREE_BYTES = 1 << 20;
+/** Free space below which a probe keeps a regular file's journal unhealthy (one largest body). */
+const MIN_FREE_BYTES = 64 * 1024;
 /** While unhealthy, how often the journal probes by itself. */
 const PROBE_INTERVAL_MS = 1000;
 
