@@ -187,7 +187,7 @@ export class FileJournal implements Journal {
   }
 
   #open(): void {
-    const fd = openSync(this.path, "a", this.#mode);
+    const fd = openSync(this.path, "a+", this.#mode); // "a+": repairTornTail reads the last byte
     try {
       this.#committed = repairTornTail(fd);
     } catch (error) {
