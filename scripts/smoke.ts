@@ -61,7 +61,7 @@ async function main() {
   const answers = await Promise.all(statuses.map((s, i) => send(report(i, s))));
   check("answers 200 to a report of every outcome", answers.every((r) => r.status === 200));
   const dup = await send(report(0, "Delivered"));
-  check("answers 200 to a duplicate", dup.status === 200 && (await dup.json()).duplicate === true);
+  check("answers 200 to a duplicate", dup.status === 200 && ((await dup.json()) as { duplicate?: boolean }).duplicate === true);
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);
   check("healthz is 200", health.status === 200);
 
