@@ -52,9 +52,26 @@ class BodyError extends Error {
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
 /** A JSON answer; every answer of this project has this shape. */
-export function answer(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+export function answer(status: number, body: unknown, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
+
+// The hot path's answers differ only by kind and outcome: serialise each once.
+const ACCEPTED_BODIES = new Map<string, string>();
+const DUPLICATE_BODY = JSON.stringify({ ok: true, duplicate: true });
+
+function accepted(entry: LogEntry): Response {
+  const key = `${entry.kind}/${entry.outcome}`;
+  let body = ACCEPTED_BODIES.get(key);
+  if (body === undefined) {
+    body = JSON.stringify({ ok: true, kind: entry.kind, outcome: entry.outcome });
+    ACCEPTED_BODIES.set(key, body);
+  }
+  return new Response(body, { headers: JSON_HEADERS });
+}
+
+/** One decoder for every body (it keeps no state between whole-buffer decodes). */
+const UTF8 = new TextDecoder();
 
 const LOG_UNAVAILABLE = () =>
   answer(503, { error: "log_unavailable", message: "the log cannot be written right now; retry later" }, {
@@ -139,7 +156,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
             } catch {
               return LOG_UNAVAILABLE();
             }
-            return answer(200, { ok: true, duplicate: true });
+            return new Response(DUPLICATE_BODY, { headers: JSON_HEADERS });
           }
         }
         const written = record(entry);
@@ -153,7 +170,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
           if (key !== null) inFlight.delete(key);
         }
         if (key !== null) duplicates!.add(key);
-        return answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome });
+        return accepted(entry);
       },
       {
         body: RouteeCallback,
@@ -162,7 +179,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
           if (declared > bodyLimit) throw tooLarge(bodyLimit);
           const bytes = await request.arrayBuffer();
           if (bytes.byteLength > bodyLimit) throw tooLarge(bodyLimit);
-          const raw = new TextDecoder().decode(bytes);
+          const raw = UTF8.decode(bytes);
           rawBodies.set(request, raw);
           let value: unknown;
           try {
