@@ -88,9 +88,26 @@ class BodyError extends Error {
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
 /** A JSON answer; every answer of this project has this shape. */
-export function answer(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+export function answer(status: number, body: unknown, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
+
+// The hot path's answers differ only by kind and outcome: serialise each once.
+const ACCEPTED_BODIES = new Map<string, string>();
+const DUPLICATE_BODY = JSON.stringify({ ok: true, duplicate: true });
+
+function accepted(entry: LogEntry): Response {
+  const key = `${entry.kind}/${entry.outcome}`;
+  let body = ACCEPTED_BODIES.get(key);
+  if (body === undefined) {
+    body = JSON.stringify({ ok: true, kind: entry.kind, outcome: entry.outcome });
+    ACCEPTED_BODIES.set(key, body);
+  }
+  return new Response(body, { headers: JSON_HEADERS });
+}
+
+/** One decoder for every body (it keeps no state between whole-buffer decodes). */
+const UTF8 = new TextDecoder();
 
 /** Thrown before the body is read; answered 401/403, nothing written. */
 class AccessError extends Error {
@@ -191,7 +208,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     if (declared > bodyLimit) return tooLarge(bodyLimit);
     const bytes = await request.arrayBuffer();
     if (bytes.byteLength > bodyLimit) return tooLarge(bodyLimit);
-    const raw = new TextDecoder().decode(bytes);
+    const raw = UTF8.decode(bytes);
     rawBodies.set(request, raw);
     let value: unknown;
     try {
@@ -251,7 +268,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
           return LOG_UNAVAILABLE();
         }
         metrics.duplicates += 1;
-        return acknowledge(request, answer(200, { ok: true, duplicate: true }));
+        return acknowledge(request, new Response(DUPLICATE_BODY, { headers: JSON_HEADERS }));
       }
     }
     const written = record(entry);
@@ -268,7 +285,7 @@ export function smsStatus(options: SmsStatusOptions = {}) {
     if (key !== null) duplicates!.add(key);
     metrics.report(entry.kind, entry.outcome);
     runHooks(entry);
-    return acknowledge(request, answer(200, { ok: true, kind: entry.kind, outcome: entry.outcome }));
+    return acknowledge(request, accepted(entry));
   }
 
   return new Elysia({ name: "elysia-sms-status", seed: seedOf(options) })
