@@ -216,8 +216,8 @@ export class FileJournal implements Journal {
       closeSync(fd);
       throw error;
     }
+    // The writer comes with the first write, so a journal that never writes never makes one.
     this.#fd = fd;
-    this.#writer = openWriter(fd);
   }
 
   #release(): void {
@@ -242,7 +242,8 @@ export class FileJournal implements Journal {
     const data = lines.length === 1 ? lines[0]! : lines.join("");
     try {
       if (this.#fd === null) this.#open();
-      await this.#writer!.write(data);
+      this.#writer ??= openWriter(this.#fd!);
+      await this.#writer.write(data);
       if (this.#fsync) fdatasyncSync(this.#fd!);
       const bytes = Buffer.byteLength(data);
       this.#committed += bytes;

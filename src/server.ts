@@ -3,12 +3,14 @@
  * transport's body limit and timeouts, TLS, answers for paths the plugin does not own, and the
  * metrics listener on its own, local-only port).
  */
+import type { Server } from "bun";
 import { Elysia, type AnyElysia } from "elysia";
 import { Allowlist } from "./access.ts";
 import type { ServeConfig } from "./config.ts";
 import { FileJournal } from "./journal.ts";
 import { Metrics } from "./metrics.ts";
-import { answer, smsStatus } from "./plugin.ts";
+import { receiverRoutes } from "./plugin.ts";
+import { answer, createReceiver } from "./receiver.ts";
 
 export interface RunningServer {
   journal: FileJournal;
@@ -28,29 +30,24 @@ export interface RunningServer {
 export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
   const journal = new FileJournal(config.log, { fsync: config.fsync });
   const metrics = new Metrics();
-  const app = new Elysia({
-    serve: { maxRequestBodySize: config.bodyLimit, idleTimeout: config.idleTimeout },
-  })
+  const receiver = createReceiver({
+    journal,
+    format: config.format,
+    bodyLimit: config.bodyLimit,
+    dedupe: config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
+    token: config.token ?? undefined,
+    allow: allowlist,
+    trustProxy: config.trustProxy,
+    metrics,
+  });
+  const app = new Elysia()
     .onError(function answerUnhandled({ code }) {
       // Never a stack trace or an internal path in an answer.
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route" });
       return answer(500, { error: "internal", message: "internal error" });
     })
     .use(docs ?? new Elysia())
-    .use(
-      smsStatus({
-        path: config.path,
-        journal,
-        format: config.format,
-        bodyLimit: config.bodyLimit,
-        dedupe:
-          config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
-        token: config.token ?? undefined,
-        allow: allowlist,
-        trustProxy: config.trustProxy,
-        metrics,
-      }),
-    )
+    .use(receiverRoutes(receiver, { path: config.path, healthPath: "/healthz" }))
     .all(
       config.path,
       function methodNotAllowed() {
@@ -58,7 +55,7 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       },
       { detail: { hide: true } },
     );
-  return { app, journal, metrics };
+  return { app, journal, metrics, receiver };
 }
 
 /** Resolve the allowlist, build, listen. */
@@ -68,11 +65,17 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     allowlist = new Allowlist({ allow: config.allow });
     await allowlist.start();
   }
-  const { app, journal, metrics } = createServer(config, allowlist, docs);
-  app.listen({
+  const { app, journal, metrics, receiver } = createServer(config, allowlist, docs);
+  const server = Bun.serve({
     port: config.port,
     hostname: config.host,
+    maxRequestBodySize: config.bodyLimit,
+    idleTimeout: config.idleTimeout,
     ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
+    // Reports go straight to the receiver, the same handler the Elysia route calls, without the
+    // framework's per-request work (the hot path); everything else is the Elysia app.
+    routes: { [config.path]: { POST: (request: Request, server: Server<undefined>) => receiver.handle(request, server) } },
+    fetch: (request) => app.handle(request),
   });
   const metricsServer =
     config.metricsPort === null
@@ -90,11 +93,11 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
   return {
     journal,
     metrics,
-    port: app.server!.port!,
+    port: server.port!,
     metricsPort: metricsServer?.port ?? null,
     async stop() {
       allowlist?.stop();
-      await app.stop(false);
+      await server.stop(false);
       await metricsServer?.stop();
       await journal.close();
     },

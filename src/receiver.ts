@@ -1,0 +1,234 @@
+/**
+ * The receiver: what happens to one callback, from the raw `Request` to the `Response`, with no
+ * web framework involved. The Elysia plugin and the standalone server both hand requests to it.
+ *
+ * request -> access check -> read (bounded) -> parse JSON -> validate (TypeBox, compiled once) ->
+ * classify -> entry -> journal -> answer. The answer waits for the journal, so a 200 means the
+ * entry is in the file.
+ */
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { ValueError } from "@sinclair/typebox/errors";
+import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "./access.ts";
+import { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
+import { blankEntry, RENDERERS, type LogEntry, type LogFormat } from "./entry.ts";
+import { FileJournal, JournalWriteError, type Journal } from "./journal.ts";
+import { readRecentEntries } from "./log-tail.ts";
+import { Metrics } from "./metrics.ts";
+import { PROVIDER, routeeEntry } from "./providers/routee/adapter.ts";
+import { describeField, RouteeCallback } from "./providers/routee/schema.ts";
+
+export interface ReceiverOptions {
+  journal: Journal;
+  format: LogFormat;
+  bodyLimit: number;
+  dedupe: DuplicateFilterOptions | false;
+  token?: string;
+  allow?: Allowlist;
+  trustProxy?: readonly string[];
+  metrics: Metrics;
+  /** Called (not awaited) with each report's entry once it is written. */
+  onWritten?: (entry: LogEntry) => void;
+}
+
+/** Where the socket address comes from: Bun's server (`server.requestIP`). */
+export interface PeerSource {
+  requestIP(request: Request): { address: string } | null;
+}
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+/** A JSON answer; every answer of this project has this shape. */
+export function answer(status: number, body: unknown, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+// The hot path's answers differ only by kind and outcome: serialise each once.
+const ACCEPTED_BODIES = new Map<string, string>();
+const DUPLICATE_BODY = JSON.stringify({ ok: true, duplicate: true });
+
+function accepted(entry: LogEntry): Response {
+  const key = `${entry.kind}/${entry.outcome}`;
+  let body = ACCEPTED_BODIES.get(key);
+  if (body === undefined) {
+    body = JSON.stringify({ ok: true, kind: entry.kind, outcome: entry.outcome });
+    ACCEPTED_BODIES.set(key, body);
+  }
+  return new Response(body, { headers: JSON_HEADERS });
+}
+
+const UNAUTHORIZED = () =>
+  answer(401, { error: "unauthorized", message: "a valid token is required" }, { "www-authenticate": "Bearer" });
+const FORBIDDEN = () => answer(403, { error: "forbidden", message: "this address may not post reports" });
+export const LOG_UNAVAILABLE = () =>
+  answer(503, { error: "log_unavailable", message: "the log cannot be written right now; retry later" }, {
+    "retry-after": "30",
+  });
+
+/** A body refused as malformed (400), too large (413) or not a report (422). */
+class Rejection {
+  constructor(
+    readonly status: 400 | 413 | 422,
+    readonly reason: string,
+    readonly message: string,
+    readonly field?: string,
+  ) {}
+
+  get details() {
+    return { reason: this.reason, message: this.message, ...(this.field ? { field: this.field } : {}) };
+  }
+}
+
+const NOT_JSON = new Rejection(400, "invalid_json", "the body is not valid JSON");
+const NOT_AN_OBJECT = new Rejection(422, "invalid_report", "the body must be a JSON object");
+
+/** Compiled once, at import. */
+const checkCallback = TypeCompiler.Compile(RouteeCallback);
+
+export interface Receiver {
+  /** Answer one callback. Never throws for anything a client sends. */
+  handle(request: Request, peer: PeerSource | null): Promise<Response>;
+  /** 200 while the log is writable, 503 otherwise (re-checking an unhealthy log). */
+  health(): Response;
+  readonly duplicates: DuplicateFilter | null;
+}
+
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const { journal, bodyLimit, metrics, token, allow, onWritten } = options;
+  const render = RENDERERS[options.format];
+  const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe);
+  if (duplicates && options.format === "jsonl" && journal instanceof FileJournal) recoverKeys(duplicates, journal.path);
+  const trustedProxies = parseRanges(options.trustProxy ?? []);
+  /** Reports being written right now: a retry arriving meanwhile waits for the same write. */
+  const inFlight = new Map<string, Promise<void>>();
+  metrics.gauges ??= {
+    logWritable: () => journal.healthy,
+    logBytes: () => journal.stats.bytes,
+    duplicateKeys: () => duplicates?.size ?? 0,
+  };
+
+  /** Refuse before reading the body: bad token 401, address not allowed 403. */
+  function refusal(request: Request, peer: PeerSource | null): Response | null {
+    if (token !== undefined && !tokenMatches(presentedToken(request), token)) {
+      metrics.refuse("unauthorized");
+      return UNAUTHORIZED();
+    }
+    if (allow) {
+      const socket = peer?.requestIP(request)?.address ?? null;
+      if (!allow.allows(clientAddress(socket, request.headers.get("x-forwarded-for"), trustedProxies))) {
+        metrics.refuse("forbidden");
+        return FORBIDDEN();
+      }
+    }
+    return null;
+  }
+
+  /** Log the raw body as `rejected`, then answer 400/422 (503 if it could not be logged). */
+  async function reject(rejection: Rejection, raw: string): Promise<Response> {
+    metrics.reject(rejection.reason);
+    const body = { error: rejection.reason, message: rejection.message, ...(rejection.field ? { field: rejection.field } : {}) };
+    // Bodies over the limit are not kept: logging them would defeat the limit.
+    if (rejection.status === 413) return answer(413, body);
+    const entry = blankEntry(PROVIDER, "rejected", raw);
+    entry.error = rejection.details;
+    try {
+      await journal.append(render(entry));
+    } catch {
+      metrics.writeErrors += 1;
+      return LOG_UNAVAILABLE(); // 503, so the sender retries and the body is not lost
+    }
+    return answer(rejection.status, body);
+  }
+
+  async function handle(request: Request, peer: PeerSource | null): Promise<Response> {
+    const started = performance.now();
+    const refused = refusal(request, peer);
+    if (refused) return refused;
+    const declared = request.headers.get("content-length");
+    if (declared !== null && Number(declared) > bodyLimit) return reject(tooLarge(bodyLimit), "");
+    const raw = await request.text();
+    // Characters never outnumber bytes; count bytes only when the text could be over the limit.
+    if (raw.length * 3 > bodyLimit && Buffer.byteLength(raw) > bodyLimit) return reject(tooLarge(bodyLimit), "");
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return reject(NOT_JSON, raw);
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) return reject(NOT_AN_OBJECT, raw);
+    if (!checkCallback.Check(body)) return reject(invalidReport(checkCallback.Errors(body).First()), raw);
+
+    const entry = routeeEntry(body);
+    const key = duplicates ? duplicateKey(entry) : null;
+    if (key !== null) {
+      const pending = inFlight.get(key);
+      if (pending || duplicates!.has(key)) {
+        try {
+          await pending;
+        } catch {
+          return LOG_UNAVAILABLE();
+        }
+        metrics.duplicates += 1;
+        metrics.acknowledged((performance.now() - started) / 1000);
+        return new Response(DUPLICATE_BODY, { headers: JSON_HEADERS });
+      }
+    }
+    const written = journal.append(render(entry));
+    if (key !== null) inFlight.set(key, written);
+    try {
+      await written;
+    } catch (error) {
+      if (!(error instanceof JournalWriteError)) throw error;
+      metrics.writeErrors += 1;
+      return LOG_UNAVAILABLE();
+    } finally {
+      if (key !== null) inFlight.delete(key);
+    }
+    if (key !== null) duplicates!.add(key);
+    metrics.report(entry.kind, entry.outcome);
+    onWritten?.(entry);
+    metrics.acknowledged((performance.now() - started) / 1000);
+    return accepted(entry);
+  }
+
+  function health(): Response {
+    return journal.probe()
+      ? answer(200, { status: "ok" })
+      : answer(503, { status: "unavailable", error: journal.lastError ?? "write failed" });
+  }
+
+  return { handle, health, duplicates };
+}
+
+/** The 422 for a schema failure, naming the innermost offending field (`status.name`). */
+function invalidReport(valueError: ValueError | undefined): Rejection {
+  const path = valueError ? innermostPath(valueError) : "";
+  const field = path.replace(/^\//, "").replaceAll("/", ".");
+  const message = field ? `${field} must be ${describeField(path)}` : "the body must be a JSON object";
+  return new Rejection(422, "invalid_report", message, field || undefined);
+}
+
+/** A nullable field fails as a union at its own path; the branch errors say what inside it failed. */
+function innermostPath(error: ValueError): string {
+  let path = error.path;
+  for (const branch of error.errors ?? []) {
+    for (const inner of branch) {
+      const candidate = innermostPath(inner);
+      if (candidate.length > path.length) path = candidate;
+    }
+  }
+  return path;
+}
+
+function tooLarge(limit: number): Rejection {
+  return new Rejection(413, "body_too_large", `the body is larger than ${limit} bytes`);
+}
+
+/** After a restart, remember the reports logged recently so their retries are not written twice. */
+function recoverKeys(duplicates: DuplicateFilter, logPath: string): void {
+  const now = Date.now();
+  for (const entry of readRecentEntries(logPath)) {
+    const key = duplicateKey(entry);
+    const seenAt = Date.parse(entry.receivedAt);
+    if (key !== null && Number.isFinite(seenAt) && now - seenAt < duplicates.windowMs) duplicates.add(key, seenAt);
+  }
+}
