@@ -7,7 +7,7 @@ import type { EntryKind } from "../entry.ts";
 import { eachLine, parseStatusFields, readBlocks, receivedAtOf } from "../log-reader.ts";
 import { PRICE_SCALE, type MessageOutcome } from "../message-status.ts";
 import { MessageTable, type MessageSummary } from "../message-table.ts";
-import { fillFromFields, RECEIVED_AT, ScannedReport, scanStatusLine } from "../status-scan.ts";
+import { fillFromFields, ScannedReport, scanStatusLine } from "../status-scan.ts";
 import {
   count,
   JSON_OPTION,
@@ -140,27 +140,19 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
   await readBlocks(options.files, (block) => {
     eachLine(block, (start, end) => {
       lines.read += 1;
-      // Lines the server wrote are read from their bytes: no string, no object per line.
-      if (scanStatusLine(block, start, end, scanned)) {
-        const from = scanned.starts[RECEIVED_AT]!;
-        const to = scanned.ends[RECEIVED_AT]!;
-        // A scanned receivedAt is ASCII: its bytes compare as the string would.
-        if (windowed && to - from === ISO_LENGTH) {
-          if ((since !== null && compareAscii(block, from, to, since) < 0) || (until !== null && compareAscii(block, from, to, until) >= 0))
-            lines.outsideWindow += 1;
-          else {
-            callbacks.dlr += 1;
-            table.add(scanned);
-          }
-          return;
-        }
-        if (!windowed) {
-          callbacks.dlr += 1;
-          table.add(scanned);
+      if (windowed) {
+        const at = receivedAtBytes(block, start, end);
+        if (at < 0) return parseLine(block.toString("utf8", start, end));
+        const iso = start + at;
+        if ((since !== null && compareAscii(block, iso, since) < 0) || (until !== null && compareAscii(block, iso, until) >= 0)) {
+          lines.outsideWindow += 1;
           return;
         }
       }
-      parseLine(block.toString("utf8", start, end));
+      // Lines the server wrote are read from their bytes: no string, no object per line.
+      if (!scanStatusLine(block, start, end, scanned)) return parseLine(block.toString("utf8", start, end));
+      callbacks.dlr += 1;
+      table.add(scanned);
     });
   });
 
@@ -205,17 +197,30 @@ export async function buildReport(options: ReportOptions): Promise<Report> {
   };
 }
 
+const RECEIVED_PREFIX = Buffer.from('{"receivedAt":"');
 /** `toISOString()` length: the receivedAt that `receivedAtOf` reads without parsing. */
 const ISO_LENGTH = 24;
 
-/** ASCII `bytes[start..end)` against `text`, as the strings compare. */
-function compareAscii(bytes: Uint8Array, start: number, end: number, text: string): number {
-  const length = Math.min(end - start, text.length);
+/**
+ * Where `receivedAtOf` would find the line's receivedAt, in bytes from `start`, when it is ASCII
+ * (so its bytes compare as the string would); -1 otherwise, for the string path to decide.
+ */
+function receivedAtBytes(bytes: Uint8Array, start: number, end: number): number {
+  const from = RECEIVED_PREFIX.length;
+  if (end - start <= from + ISO_LENGTH || bytes[start + from + ISO_LENGTH] !== 0x22) return -1;
+  for (let i = 0; i < from; i++) if (bytes[start + i] !== RECEIVED_PREFIX[i]) return -1;
+  for (let i = from; i < from + ISO_LENGTH; i++) if (bytes[start + i]! >= 0x80) return -1;
+  return from;
+}
+
+/** The ASCII receivedAt at `bytes[at..]` against a `--since`/`--until` bound, as the strings compare. */
+function compareAscii(bytes: Uint8Array, at: number, bound: string): number {
+  const length = Math.min(ISO_LENGTH, bound.length);
   for (let i = 0; i < length; i++) {
-    const d = bytes[start + i]! - text.charCodeAt(i);
+    const d = bytes[at + i]! - bound.charCodeAt(i);
     if (d !== 0) return d;
   }
-  return end - start - text.length;
+  return ISO_LENGTH - bound.length;
 }
 
 /** A `receivedAt` not in `toISOString()` form (hand-edited logs), made comparable. */
