@@ -1,8 +1,9 @@
 /**
  * `MessageTracker`'s semantics (src/message-status.ts) in a compact form, for `report` over logs
  * with millions of messages: one row per message and per part in typed arrays (struct of arrays),
- * ids interned as bytes, statuses as small ints, dates as numbers. About 150 bytes per single-part
- * message instead of ~430, and nothing per message for the garbage collector to trace.
+ * ids interned as bytes, statuses as small ints, dates as numbers. About 235 bytes per message
+ * (measured: 165 MB for the benchmark's 700 000 messages and 770 000 parts, growth slack included)
+ * instead of ~430, and nothing per message for the garbage collector to trace.
  *
  * It reads `ScannedReport`s (see status-scan.ts) and yields only what a report needs; `lookup` and
  * the library keep `MessageTracker`, which `tests/message-table.test.ts` holds this one equal to.

@@ -101,7 +101,7 @@ function percentile(sorted: Float64Array, p: number): number | null {
 
 /**
  * Read the logs once and compute the report. Memory grows with the number of messages (see
- * `MessageTable`, about 150 bytes each), never with the number of lines.
+ * `MessageTable`, about 235 bytes each), never with the number of lines.
  * @example await buildReport({ files: ["sms-status.log", "sms-status.log.1.gz"], since: "2024-05-01T00:00:00.000Z" })
  */
 export async function buildReport(options: ReportOptions): Promise<Report> {
