@@ -1,23 +1,35 @@
 /**
  * Throughput of `sms-status report` (and `lookup`) on a large generated log.
  *
- *   bun scripts/bench-report.ts [MESSAGES]      (default 700 000 messages, about 1.6 M lines, 1.7 GB)
+ *   bun scripts/bench-report.ts [MESSAGES] [--runs N] [--keep FILE]
  *
- * Writes a realistic JSONL log into a temporary directory with the project's own adapter and
- * renderer (Sent then a final report per part, one in ten messages in two parts, some failures,
- * some duplicates, reports slightly out of order), runs the CLI on it as a subprocess and prints
- * lines/s and the child's peak RSS. The directory is removed afterwards.
+ * MESSAGES defaults to 700 000 (about 1.6 M lines, 1.7 GB). Writes a realistic JSONL log into a
+ * temporary directory with the project's own adapter and renderer (Sent then a final report per
+ * part, one in ten messages in two parts, some failures, some duplicates, reports slightly out of
+ * order), runs the CLI on it as a subprocess N times per command (default 3) and prints the median
+ * time, lines/s and the child's peak RSS. The directory is removed afterwards; with `--keep FILE`
+ * the log is written to FILE and kept, and reused by the next run that names it (the same
+ * MESSAGES), so repeated measurements skip the generation.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { renderJsonl } from "../src/entry.ts";
 import { routeeEntry } from "../src/providers/routee/adapter.ts";
 import type { RouteeCallback } from "../src/providers/routee/schema.ts";
 
-const messages = Number(process.argv[2] ?? 700_000);
-const dir = mkdtempSync(join(tmpdir(), "sms-status-bench-"));
-const log = join(dir, "sms-status.log");
+const { values: flags, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  options: { runs: { type: "string", default: "3" }, keep: { type: "string" } },
+  allowPositionals: true,
+});
+const messages = Number(positionals[0] ?? 700_000);
+const runs = Number(flags.runs);
+if (!Number.isInteger(messages) || messages < 1 || !Number.isInteger(runs) || runs < 1)
+  throw new Error("usage: bun scripts/bench-report.ts [MESSAGES] [--runs N] [--keep FILE]");
+const dir = flags.keep ? null : mkdtempSync(join(tmpdir(), "sms-status-bench-"));
+const log = flags.keep ? resolve(flags.keep) : join(dir!, "sms-status.log");
 const cli = resolve(import.meta.dir, "../src/cli.ts");
 
 const NETWORKS = [["GR", "Cosmote"], ["GR", "Vodafone"], ["CY", "Cyta"], ["GB", "EE"], ["DE", "Telekom"]] as const;
@@ -77,7 +89,13 @@ async function generate(): Promise<number> {
   return lines;
 }
 
-function run(args: string[]): { seconds: number; maxRssMB: number; stdout: string } {
+interface Run {
+  seconds: number;
+  maxRssMB: number;
+  stdout: string;
+}
+
+function run(args: string[]): Run {
   const started = performance.now();
   const child = Bun.spawnSync([process.execPath, cli, ...args], { stdout: "pipe", stderr: "inherit" });
   const seconds = (performance.now() - started) / 1000;
@@ -87,26 +105,51 @@ function run(args: string[]): { seconds: number; maxRssMB: number; stdout: strin
   return { seconds, maxRssMB, stdout: child.stdout.toString() };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs a command `runs` times; prints and returns the median time and peak RSS (and each run). */
+function measure(name: string, args: string[], lines: number, size: number): Run {
+  const all = Array.from({ length: runs }, () => run(args));
+  const seconds = median(all.map((r) => r.seconds));
+  const maxRssMB = median(all.map((r) => r.maxRssMB));
+  const each = all.map((r) => `${r.seconds.toFixed(2)} s/${r.maxRssMB.toFixed(0)} MB`).join(", ");
+  console.log(
+    `${name}: ${seconds.toFixed(2)} s, ${Math.round(lines / seconds).toLocaleString("en-US")} lines/s, ` +
+      `${(size / 1e6 / seconds).toFixed(0)} MB/s, peak RSS ${maxRssMB.toFixed(0)} MB ` +
+      `(median of ${runs}: ${each})`,
+  );
+  return { seconds, maxRssMB, stdout: all[0]!.stdout };
+}
+
+/** Lines in a kept log, counted without holding it in memory. */
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of Bun.file(path).stream()) {
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++;
+  }
+  return n;
+}
+
 try {
   const t0 = performance.now();
-  const lines = await generate();
+  const reuse = flags.keep !== undefined && existsSync(log);
+  const lines = reuse ? await countLines(log) : await generate();
   const size = statSync(log).size;
   console.log(
-    `generated ${lines.toLocaleString("en-US")} lines, ${(size / 1e9).toFixed(2)} GB, ` +
-      `${messages.toLocaleString("en-US")} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `${reuse ? "reused" : "generated"} ${log}: ${lines.toLocaleString("en-US")} lines, ${(size / 1e9).toFixed(2)} GB` +
+      (reuse ? "" : `, ${messages.toLocaleString("en-US")} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`),
   );
-  const report = run(["report", "--json", log]);
-  const figures = JSON.parse(report.stdout) as { messages: number; delivered: number; lines: { read: number } };
-  console.log(
-    `report: ${report.seconds.toFixed(2)} s, ${Math.round(lines / report.seconds).toLocaleString("en-US")} lines/s, ` +
-      `${(size / 1e6 / report.seconds).toFixed(0)} MB/s, peak RSS ${report.maxRssMB.toFixed(0)} MB ` +
-      `(${figures.messages.toLocaleString("en-US")} messages, ${figures.delivered.toLocaleString("en-US")} delivered)`,
+  const report = measure("report", ["report", "--json", log], lines, size);
+  const figures = JSON.parse(report.stdout) as { messages: number; delivered: number };
+  console.log(`  ${figures.messages.toLocaleString("en-US")} messages, ${figures.delivered.toLocaleString("en-US")} delivered`);
+  measure(
+    "report --since/--until (10 minutes)",
+    ["report", "--json", "--since", "2024-05-01T00:10:00Z", "--until", "2024-05-01T00:20:00Z", log],
+    lines,
+    size,
   );
-  const windowed = run(["report", "--json", "--since", "2024-05-01T00:10:00Z", "--until", "2024-05-01T00:20:00Z", log]);
-  console.log(`report --since/--until (10 minutes): ${windowed.seconds.toFixed(2)} s, peak RSS ${windowed.maxRssMB.toFixed(0)} MB`);
   const id = `5c8b2e1a-9f3d-4b6e-a1c2-${(messages - 1).toString(16).padStart(12, "0")}`;
-  const found = run(["lookup", id, "--json", log]);
-  console.log(`lookup (last message): ${found.seconds.toFixed(2)} s, peak RSS ${found.maxRssMB.toFixed(0)} MB`);
+  measure("lookup (last message)", ["lookup", id, "--json", log], lines, size);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

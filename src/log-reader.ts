@@ -4,7 +4,7 @@
  * counted and skipped; a log written with `--format text` is refused with a clear error.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
-import type { Readable } from "node:stream";
+import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import type { LogEntry } from "./entry.ts";
 import type { StatusFields } from "./message-status.ts";
@@ -23,7 +23,8 @@ export class TextFormatLogError extends LogReadError {
 const TEXT_LINE = /^(Your message to |The cost was |This is not a delivery receipt|Rejected callback \()/;
 /** How many non-empty lines may pass, none of them JSON, before a text log is recognised. */
 const DETECT_LINES = 1000;
-const CHUNK_BYTES = 256 << 10;
+/** Read size; large enough that per-chunk costs vanish next to the per-line ones. */
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * Decides, from a file's first lines, whether it is a text-format log: no JSON line and at least
@@ -83,8 +84,110 @@ export function isGzip(path: string): boolean {
   }
 }
 
+/** A file's bytes in order: `read` appends the next ones to `into` at `at` and says how many (0 at the end). */
+interface ByteSource {
+  read(into: Buffer, at: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A plain file read straight into the caller's buffer: no buffer allocated per chunk. */
+async function plainSource(path: string): Promise<ByteSource> {
+  const handle = await open(path, "r");
+  return {
+    read: async (into, at) => (await handle.read(into, at, Math.min(CHUNK_BYTES, into.length - at), null)).bytesRead,
+    close: () => handle.close(),
+  };
+}
+
+/** A gzip file, decompressed a chunk at a time; a chunk that does not fit waits for the next read. */
+function gzipSource(path: string): ByteSource {
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES }).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let pending: Buffer | null = null;
+  return {
+    async read(into, at) {
+      if (pending === null) {
+        const next = await chunks.next();
+        if (next.done) return 0;
+        pending = next.value as Buffer;
+      }
+      const n = pending.copy(into, at);
+      pending = n < pending.length ? pending.subarray(n) : null;
+      return n;
+    },
+    close: async () => void stream.destroy(),
+  };
+}
+
 /**
- * Calls `onLines` with each chunk's complete lines (without newlines), in file order, for each file
+ * Calls `onBlock` with the file's bytes a block of complete lines at a time (each ends with a
+ * newline, except a last line without one), in file order, for each file in turn. The block is a
+ * view of a buffer that is reused: read it during the call, never keep it. This is what a reader
+ * that wants no string per line uses; `readLines` decodes on top of it.
+ * Throws `LogReadError` (or `TextFormatLogError`) naming the file.
+ */
+export async function readBlocks(
+  paths: readonly string[],
+  onBlock: (block: Buffer, file: string) => void,
+): Promise<void> {
+  let buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  for (const path of paths) {
+    const gzip = isGzip(path);
+    const detector = new TextFormatDetector();
+    const emit = (block: Buffer) => {
+      if (!detector.done && splitLines(block.toString("utf8")).some((line) => detector.see(line)))
+        throw new TextFormatLogError(path);
+      onBlock(block, path);
+    };
+    let source: ByteSource | null = null;
+    // Bytes after the last newline wait at the start of `buffer` for the rest of their line.
+    let filled = 0;
+    try {
+      source = gzip ? gzipSource(path) : await plainSource(path);
+      for (;;) {
+        if (filled === buffer.length) {
+          // A line longer than the buffer.
+          const bigger = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(bigger, 0, 0, filled);
+          buffer = bigger;
+        }
+        const read = await source.read(buffer, filled);
+        if (read === 0) break;
+        const searchFrom = filled;
+        filled += read;
+        // Split on the newline byte: it never occurs inside a UTF-8 sequence.
+        const last = buffer.lastIndexOf(0x0a, filled - 1);
+        if (last < searchFrom) continue;
+        emit(buffer.subarray(0, last + 1));
+        buffer.copy(buffer, 0, last + 1, filled);
+        filled -= last + 1;
+      }
+      if (filled > 0) emit(buffer.subarray(0, filled));
+      if (detector.end()) throw new TextFormatLogError(path);
+    } catch (error) {
+      if (error instanceof LogReadError) throw error;
+      const where = gzip && (error as { code?: string }).code?.startsWith("Z_") ? " (gzip)" : "";
+      throw new LogReadError(`cannot read ${path}${where}: ${describe(error)}`);
+    } finally {
+      await source?.close();
+    }
+  }
+}
+
+/** Calls `visit(start, end)` for each non-empty line of a block, without its newline or CR. */
+export function eachLine(block: Uint8Array, visit: (start: number, end: number) => void): void {
+  for (let start = 0; start < block.length; ) {
+    let end = block.indexOf(0x0a, start);
+    if (end < 0) end = block.length;
+    const next = end + 1;
+    if (end > start && block[end - 1] === 0x0d) end--;
+    if (end > start) visit(start, end);
+    start = next;
+  }
+}
+
+/**
+ * Calls `onLines` with each block's complete lines (without newlines), in file order, for each file
  * in turn. Batches rather than single lines keep the per-line overhead to a loop iteration.
  * Throws `LogReadError` (or `TextFormatLogError`) naming the file.
  */
@@ -92,37 +195,10 @@ export async function readLines(
   paths: readonly string[],
   onLines: (lines: string[], file: string) => void,
 ): Promise<void> {
-  for (const path of paths) {
-    const gzip = isGzip(path);
-    let stream: Readable = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-    if (gzip) stream = stream.pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
-    const detector = new TextFormatDetector();
-    let rest: Buffer | null = null;
-    const emit = (lines: string[]) => {
-      if (!detector.done && lines.some((line) => detector.see(line))) throw new TextFormatLogError(path);
-      onLines(lines, path);
-    };
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-        // Split on the newline byte: it never occurs inside a UTF-8 sequence.
-        const last = data.lastIndexOf(0x0a);
-        if (last < 0) {
-          rest = data;
-          continue;
-        }
-        rest = last + 1 < data.length ? data.subarray(last + 1) : null;
-        emit(splitLines(data.toString("utf8", 0, last)));
-      }
-      if (rest) emit(splitLines(rest.toString("utf8")));
-      if (detector.end()) throw new TextFormatLogError(path);
-    } catch (error) {
-      stream.destroy();
-      if (error instanceof LogReadError) throw error;
-      const where = gzip && (error as { code?: string }).code?.startsWith("Z_") ? " (gzip)" : "";
-      throw new LogReadError(`cannot read ${path}${where}: ${describe(error)}`);
-    }
-  }
+  await readBlocks(paths, (block, file) => {
+    const end = block[block.length - 1] === 0x0a ? block.length - 1 : block.length;
+    onLines(splitLines(block.toString("utf8", 0, end)), file);
+  });
 }
 
 function splitLines(text: string): string[] {
