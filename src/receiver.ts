@@ -98,8 +98,6 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe);
   if (duplicates && options.format === "jsonl" && journal instanceof FileJournal) recoverKeys(duplicates, journal.path);
   const trustedProxies = parseRanges(options.trustProxy ?? []);
-  /** Reports being written right now: a retry arriving meanwhile waits for the same write. */
-  const inFlight = new Map<string, Promise<void>>();
   metrics.gauges ??= {
     logWritable: () => journal.healthy,
     logBytes: () => journal.stats.bytes,
@@ -160,10 +158,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const entry = routeeEntry(body);
     const key = duplicates ? duplicateKey(entry) : null;
     if (key !== null) {
-      const pending = inFlight.get(key);
-      if (pending || duplicates!.has(key)) {
+      const seen = duplicates!.lookup(key);
+      if (seen >= 0) {
+        // A retry that arrives while the first copy is being written waits for that write.
         try {
-          await pending;
+          await duplicates!.pendingWrite(seen);
         } catch {
           return LOG_UNAVAILABLE();
         }
@@ -173,17 +172,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       }
     }
     const written = journal.append(render(entry));
-    if (key !== null) inFlight.set(key, written);
+    const handle = key === null ? -1 : duplicates!.add(key, Date.now(), written);
     try {
       await written;
     } catch (error) {
+      duplicates?.settle(handle, false);
       if (!(error instanceof JournalWriteError)) throw error;
       metrics.writeErrors += 1;
       return LOG_UNAVAILABLE();
-    } finally {
-      if (key !== null) inFlight.delete(key);
     }
-    if (key !== null) duplicates!.add(key);
+    duplicates?.settle(handle, true);
     metrics.report(entry.kind, entry.outcome);
     onWritten?.(entry);
     metrics.acknowledged((performance.now() - started) / 1000);

@@ -30,3 +30,54 @@ describe("duplicate filter eviction", () => {
     expect(performance.now() - start).toBeLessThan(2000);
   });
 });
+
+describe("duplicate filter storage", () => {
+  it.each([
+    // [key length spread, how many of the last adds must be kept]: short keys are bounded by the
+    // count (97), long ones by the ring's 97 x 128 bytes (at most 30 keys of 400 bytes, less one
+    // wrap's waste).
+    [120, 97],
+    [400, 29],
+  ])("never answers for a key not seen in the window, and keeps the last ones (keys up to %i bytes)", (spread, keep) => {
+    const filter = new DuplicateFilter({ maxKeys: 97, windowMs: 5000 });
+    const lastSeen = new Map<string, number>();
+    const recent: string[] = [];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    // Keys of uneven lengths, so that the byte ring wraps at uneven places; many come back.
+    const keyOf = (id: number) => `k${id}-${"x".repeat((id * 37) % spread)}`;
+    let falsePositives = 0;
+    let forgottenRecent = 0;
+    for (let t = 0; t < 8_000; t++) {
+      const probe = keyOf(Math.floor(random() * 300));
+      const seen = lastSeen.get(probe);
+      if (filter.has(probe, t) && !(seen !== undefined && t - seen < 5000)) falsePositives += 1;
+      const key = keyOf(Math.floor(random() * 300));
+      filter.add(key, t);
+      lastSeen.set(key, t);
+      recent.push(key);
+      if (recent.length > keep) recent.shift();
+      for (const k of recent) if (!filter.has(k, t)) forgottenRecent += 1;
+      expect(filter.size).toBeLessThanOrEqual(97);
+    }
+    expect(falsePositives).toBe(0);
+    expect(forgottenRecent).toBe(0);
+  });
+
+  it("does not remember a key too long to store, rather than mistake it for another", () => {
+    const filter = new DuplicateFilter({ maxKeys: 10 });
+    const long = "s".repeat(5000);
+    filter.add(long, 1);
+    expect(filter.has(long, 2)).toBe(false);
+    expect(filter.has(long.slice(0, 1024), 2)).toBe(false);
+    filter.add("short", 1);
+    expect(filter.has("short", 2)).toBe(true);
+  });
+
+  it("tells apart keys that differ only in non-ASCII characters", () => {
+    const filter = new DuplicateFilter({ maxKeys: 10 });
+    filter.add("routee\u0000Ωmega\u0000Delivered", 1);
+    expect(filter.has("routee\u0000Ωmega\u0000Delivered", 2)).toBe(true);
+    expect(filter.has("routee\u0000Ωmegb\u0000Delivered", 2)).toBe(false);
+  });
+});
