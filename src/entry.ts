@@ -87,10 +87,31 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
 const HAS_LINE_BREAKER = /[\u2028\u2029]/;
 const LINE_BREAKERS = /[\u2028\u2029]/g;
 
-/** One JSON object on one line, newline-terminated. */
-export function renderJsonl(entry: LogEntry): string {
-  const json = JSON.stringify(entry);
-  return (HAS_LINE_BREAKER.test(json) ? json.replace(LINE_BREAKERS, escapeChar) : json) + "\n";
+/**
+ * One JSON object on one line, newline-terminated. With `raw`, the text the report arrived as, that
+ * text is the `report` field as is (it parsed as JSON, so it is valid there): the body exactly as
+ * received, and no second serialisation of it on the hot path. A raw body spread over several
+ * lines is serialised again instead.
+ */
+export function renderJsonl(entry: LogEntry, raw?: string): string {
+  if (raw !== undefined && entry.error === undefined && isOneLine(raw)) {
+    // `report` is the last field: serialise the rest and close the object with the raw text.
+    const report = entry.report;
+    entry.report = undefined;
+    const head = JSON.stringify(entry);
+    entry.report = report;
+    return escapeLineBreakers(head.slice(0, -1)) + ',"report":' + raw + "}\n";
+  }
+  return escapeLineBreakers(JSON.stringify(entry)) + "\n";
+}
+
+function escapeLineBreakers(json: string): string {
+  return HAS_LINE_BREAKER.test(json) ? json.replace(LINE_BREAKERS, escapeChar) : json;
+}
+
+/** Valid JSON text with none of LF, CR, U+2028, U+2029 (inside JSON strings LF and CR are escaped). */
+function isOneLine(raw: string): boolean {
+  return raw.indexOf("\n") < 0 && raw.indexOf("\r") < 0 && !HAS_LINE_BREAKER.test(raw);
 }
 
 // Everything a terminal or a line reader could treat as a break or a control sequence.
@@ -136,7 +157,7 @@ export function renderText(entry: LogEntry): string {
   return `Your message to ${to} has a status of: ${textValue(entry.status)}\n`;
 }
 
-export const RENDERERS: Record<LogFormat, (entry: LogEntry) => string> = {
+export const RENDERERS: Record<LogFormat, (entry: LogEntry, raw?: string) => string> = {
   jsonl: renderJsonl,
   text: renderText,
 };

@@ -171,7 +171,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         return new Response(DUPLICATE_BODY, { headers: JSON_HEADERS });
       }
     }
-    const written = journal.append(render(entry));
+    const written = journal.append(render(entry, raw));
     const handle = key === null ? -1 : duplicates!.add(key, Date.now(), written);
     try {
       await written;

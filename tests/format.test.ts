@@ -68,6 +68,24 @@ describe("jsonl format", () => {
     );
   });
 
+  it("writes the body exactly as received when it came on one line", () => {
+    const raw = '{ "messageId":"m-1", "price": 0.0360, "status":{"name":"Delivered"}, "extra":[1, 2] }';
+    const line = renderJsonl(routeeEntry(JSON.parse(raw), AT), raw);
+    expect(line.endsWith(`,"label":null,"report":${raw}}\n`)).toBe(true);
+    expect(JSON.parse(line).report).toEqual(JSON.parse(raw));
+    expect(line.split("\n")).toHaveLength(2);
+  });
+
+  it("serialises a body again when the received text spans lines or holds U+2028", () => {
+    for (const raw of ['{\n  "messageId": "m-2"\n}', '{"messageId":"m-3","to":"a\u2028b"}', '{"messageId":"m-4"}\r\n']) {
+      const body = JSON.parse(raw);
+      const line = renderJsonl(routeeEntry(body, AT), raw);
+      expect(line).toBe(renderJsonl(routeeEntry(body, AT)));
+      expect(line.indexOf("\n")).toBe(line.length - 1);
+      expect(line).not.toMatch(/[\r\u2028\u2029]/);
+    }
+  });
+
   it("keeps unknown fields in the report", () => {
     const line = renderJsonl(routeeEntry(routeeReport({ poolName: "p1", poolId: "42" }) as never, AT));
     expect(JSON.parse(line).report).toMatchObject({ poolName: "p1", poolId: "42" });
