@@ -54,10 +54,23 @@ export type LogEntry = Static<typeof LogEntry>;
 export type LogFormat = "jsonl" | "text";
 export const LOG_FORMATS: readonly LogFormat[] = ["jsonl", "text"];
 
+let lastMs = -1;
+let lastIso = "";
+
+/** Now, as ISO 8601 with milliseconds; formatted once per millisecond however many reports share it. */
+export function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** An entry with every field empty, for adapters to fill in. */
-export function blankEntry(provider: string, kind: EntryKind, report: unknown, receivedAt = new Date()): LogEntry {
+export function blankEntry(provider: string, kind: EntryKind, report: unknown, receivedAt?: Date): LogEntry {
   return {
-    receivedAt: receivedAt.toISOString(),
+    receivedAt: receivedAt ? receivedAt.toISOString() : nowIso(),
     provider,
     kind,
     outcome: "unknown",

@@ -21,7 +21,6 @@ function labels(pairs: Record<string, string>): string {
 }
 
 export class Metrics {
-  readonly reports = new Map<string, number>();
   readonly rejected = new Map<string, number>();
   readonly refused = new Map<string, number>();
   duplicates = 0;
@@ -31,9 +30,13 @@ export class Metrics {
   #ackCount = 0;
   gauges: MetricsGauges | null = null;
 
+  /** kind -> outcome -> count; nested so that counting builds no string per report. */
+  readonly #reports = new Map<string, Map<string, number>>();
+
   report(kind: string, outcome: string): void {
-    const key = `${kind}\u0000${outcome}`;
-    this.reports.set(key, (this.reports.get(key) ?? 0) + 1);
+    let byOutcome = this.#reports.get(kind);
+    if (!byOutcome) this.#reports.set(kind, (byOutcome = new Map()));
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
   }
 
   reject(reason: string): void {
@@ -58,10 +61,8 @@ export class Metrics {
     const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     family("sms_status_reports_total", "counter", "Callbacks written to the log, by kind and outcome.");
-    for (const [key, n] of this.reports) {
-      const [kind, outcome] = key.split("\u0000") as [string, string];
-      out.push(`sms_status_reports_total${labels({ kind, outcome })} ${n}`);
-    }
+    for (const [kind, byOutcome] of this.#reports)
+      for (const [outcome, n] of byOutcome) out.push(`sms_status_reports_total${labels({ kind, outcome })} ${n}`);
     family("sms_status_duplicates_total", "counter", "Retried reports answered 200 and not written again.");
     out.push(`sms_status_duplicates_total ${this.duplicates}`);
     family("sms_status_rejected_total", "counter", "Bodies refused as malformed, invalid or too large, by reason.");

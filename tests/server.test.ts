@@ -30,8 +30,14 @@ async function start(args: string[] = []) {
 describe("the server on a real port", () => {
   it("logs a report and answers 200", async () => {
     const { send, log } = await start();
-    const res = await send(routeeReport({ messageId: "real-1" }));
+    const report = routeeReport({ messageId: "real-1" });
+    const res = await send(report);
     expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json; ?charset=utf-8$/);
+    expect(await res.json()).toEqual({ ok: true, kind: "dlr", outcome: "delivered" });
+    const again = await send(report);
+    expect(again.headers.get("content-type")).toMatch(/^application\/json; ?charset=utf-8$/);
+    expect(await again.json()).toEqual({ ok: true, duplicate: true });
     expect((await logEntries(log))[0]!.messageId).toBe("real-1");
   });
 

@@ -22,7 +22,8 @@ export function callbackKind(body: RouteeCallback): LogEntry["kind"] {
   return "other";
 }
 
-export function routeeEntry(body: RouteeCallback, receivedAt = new Date()): LogEntry {
+/** The entry for a callback body received at `receivedAt` (default: now). */
+export function routeeEntry(body: RouteeCallback, receivedAt?: Date): LogEntry {
   const kind = callbackKind(body);
   const entry = blankEntry(PROVIDER, kind, body, receivedAt);
   if (kind === "campaign") {
