@@ -99,11 +99,6 @@ function openWriter(fd: number): Writer {
   };
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 /** Free space below which a probe keeps a regular file's journal unhealthy (one largest body). */
 const MIN_FREE_BYTES = 64 * 1024;
 /** While unhealthy, how often the journal probes by itself. */
@@ -118,8 +113,8 @@ export class FileJournal implements Journal {
   /** Size of the file after the last complete batch: where a failed write is rolled back to. */
   #committed = 0;
   #pending: string[] = [];
-  #waiters: Waiter[] = [];
-  #scheduled = false;
+  /** The promise shared by the entries waiting in #pending. */
+  #batch: PromiseWithResolvers<void> | null = null;
   /** Serialises batches, reopen and close, so none of them splits another. */
   #tail: Promise<void> = Promise.resolve();
   #healthy = true;
@@ -150,18 +145,16 @@ export class FileJournal implements Journal {
 
   append(line: string): Promise<void> {
     if (this.#closed) return Promise.reject(new JournalWriteError("CLOSED"));
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push(line);
-      this.#waiters.push({ resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // setImmediate, not a microtask: every request Bun dispatches in this turn joins the batch.
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#tail = this.#tail.then(() => this.#writeBatch());
-        });
-      }
-    });
+    this.#pending.push(line);
+    if (this.#batch === null) {
+      // One promise for the whole batch: its entries are written, or fail, together.
+      this.#batch = Promise.withResolvers<void>();
+      // setImmediate, not a microtask: every request Bun dispatches in this turn joins the batch.
+      setImmediate(() => {
+        this.#tail = this.#tail.then(() => this.#writeBatch());
+      });
+    }
+    return this.#batch.promise;
   }
 
   probe(): boolean {
@@ -235,10 +228,10 @@ export class FileJournal implements Journal {
 
   async #writeBatch(): Promise<void> {
     const lines = this.#pending;
-    const waiters = this.#waiters;
-    if (lines.length === 0) return;
+    const batch = this.#batch;
+    if (lines.length === 0 || batch === null) return;
     this.#pending = [];
-    this.#waiters = [];
+    this.#batch = null;
     const data = lines.length === 1 ? lines[0]! : lines.join("");
     try {
       if (this.#fd === null) this.#open();
@@ -251,14 +244,13 @@ export class FileJournal implements Journal {
       this.stats.entries += lines.length;
       this.stats.bytes += bytes;
       this.#setHealthy(true);
-      for (const w of waiters) w.resolve();
+      batch.resolve();
     } catch (error) {
       this.stats.failures += 1;
       this.#rollBack(Buffer.byteLength(data));
       this.#release();
       this.#setHealthy(false, error);
-      const failure = new JournalWriteError(errorCode(error));
-      for (const w of waiters) w.reject(failure);
+      batch.reject(new JournalWriteError(errorCode(error)));
     }
   }
 
