@@ -97,7 +97,6 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
 
 // JSON.stringify escapes CR, LF and other C0 controls but leaves U+2028/U+2029 raw; some line
 // readers (and JavaScript before ES2019) treat those as line breaks, so escape them too.
-const HAS_LINE_BREAKER = /[\u2028\u2029]/;
 const LINE_BREAKERS = /[\u2028\u2029]/g;
 
 /**
@@ -113,18 +112,21 @@ export function renderJsonl(entry: LogEntry, raw?: string): string {
     entry.report = undefined;
     const head = JSON.stringify(entry);
     entry.report = report;
-    return escapeLineBreakers(head.slice(0, -1)) + ',"report":' + raw + "}\n";
+    const line = head.slice(0, -1) + ',"report":' + raw + "}\n";
+    // A parsed value holds U+2028/2029 only if the raw text did (it does not) or spelled one as \u.
+    return raw.indexOf("\\u") < 0 ? line : escapeLineBreakers(line);
   }
   return escapeLineBreakers(JSON.stringify(entry)) + "\n";
 }
 
+// indexOf, not a regular expression: it is several times faster on a 1 KB line.
 function escapeLineBreakers(json: string): string {
-  return HAS_LINE_BREAKER.test(json) ? json.replace(LINE_BREAKERS, escapeChar) : json;
+  return json.indexOf("\u2028") < 0 && json.indexOf("\u2029") < 0 ? json : json.replace(LINE_BREAKERS, escapeChar);
 }
 
 /** Valid JSON text with none of LF, CR, U+2028, U+2029 (inside JSON strings LF and CR are escaped). */
 function isOneLine(raw: string): boolean {
-  return raw.indexOf("\n") < 0 && raw.indexOf("\r") < 0 && !HAS_LINE_BREAKER.test(raw);
+  return raw.indexOf("\n") < 0 && raw.indexOf("\r") < 0 && raw.indexOf("\u2028") < 0 && raw.indexOf("\u2029") < 0;
 }
 
 // Everything a terminal or a line reader could treat as a break or a control sequence.

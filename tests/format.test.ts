@@ -86,6 +86,13 @@ describe("jsonl format", () => {
     }
   });
 
+  it("escapes U+2028 that a one-line body spelled as \\u2028 and the entry's fields now hold", () => {
+    const raw = String.raw`{"messageId":"m-5","to":"a\u2028b","label":"c\u2029d"}`;
+    const line = renderJsonl(routeeEntry(JSON.parse(raw), AT), raw);
+    expect(line).not.toMatch(/[\u2028\u2029]/);
+    expect(JSON.parse(line)).toMatchObject({ to: "a\u2028b", label: "c\u2029d", report: { to: "a\u2028b" } });
+  });
+
   it("keeps unknown fields in the report", () => {
     const line = renderJsonl(routeeEntry(routeeReport({ poolName: "p1", poolId: "42" }) as never, AT));
     expect(JSON.parse(line).report).toMatchObject({ poolName: "p1", poolId: "42" });
