@@ -18,6 +18,9 @@ describe("classify", () => {
     ["Sent", "pending", false],
     ["SENT", "pending", false],
     ["Scheduled", "unknown", false],
+    ["constructor", "unknown", false],
+    ["__proto__", "unknown", false],
+    ["toString", "unknown", false],
     ["", "unknown", false],
   ])("%p is %p (final: %p)", (name, outcome, final) => {
     expect(classify(name)).toEqual({ outcome: outcome as never, final });

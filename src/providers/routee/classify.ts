@@ -18,12 +18,20 @@ const ROUTEE_STATUSES: Record<string, Classification> = {
 
 const UNKNOWN: Classification = { outcome: "unknown", final: false };
 
+/** Names as sent, already looked up: a sender uses a handful, so most reports skip normalising. */
+const seen = new Map<string, Classification>();
+const SEEN_MAX = 256;
+
 /**
  * Classify a Routee status name.
  * @example classify("DELIVERED") // { outcome: "delivered", final: true }
  */
 export function classify(statusName: string | null | undefined): Classification {
   if (typeof statusName !== "string") return UNKNOWN;
+  const known = seen.get(statusName);
+  if (known) return known;
   const key = statusName.trim().replace(/\s+/g, " ").toLowerCase();
-  return ROUTEE_STATUSES[key] ?? UNKNOWN;
+  const result = Object.hasOwn(ROUTEE_STATUSES, key) ? ROUTEE_STATUSES[key]! : UNKNOWN;
+  if (seen.size < SEEN_MAX) seen.set(statusName, result);
+  return result;
 }
