@@ -14,7 +14,7 @@ import type { LogEntry } from "./entry.ts";
 export interface DuplicateFilterOptions {
   /** How long a report is remembered. @default 48 hours */
   windowMs?: number;
-  /** The most keys remembered; the oldest is forgotten first. About 120 bytes each. @default 100_000 */
+  /** The most keys remembered; the oldest is forgotten first. About 180 bytes each, allocated at start. @default 100_000 */
   maxKeys?: number;
 }
 
