@@ -28,8 +28,8 @@ export interface Journal {
   readonly healthy: boolean;
   /** Why the last write failed (`ENOSPC`, `EACCES`, ...), or null. */
   readonly lastError: string | null;
-  /** Re-checks an unhealthy journal (reopens the file); returns the new health. */
-  probe(): boolean;
+  /** Re-checks an unhealthy journal (reopens the file) between two batches; resolves to the health. */
+  probe(): Promise<boolean>;
   /** Counters since start: writes (batches), entries and bytes written, failed writes. */
   readonly stats: JournalStats;
   /** Closes and reopens the file at its path, between two batches (for log rotation). */
@@ -157,7 +157,15 @@ export class FileJournal implements Journal {
     return this.#batch.promise;
   }
 
-  probe(): boolean {
+  probe(): Promise<boolean> {
+    if (this.#healthy || this.#closed) return Promise.resolve(this.#healthy);
+    // In the queue, like batches and reopen: a probe never closes the file under a write.
+    const probed = this.#tail.then(() => this.#probeNow());
+    this.#tail = probed.then(() => undefined);
+    return probed;
+  }
+
+  #probeNow(): boolean {
     if (this.#healthy || this.#closed) return this.#healthy;
     try {
       this.#release();
@@ -247,7 +255,7 @@ export class FileJournal implements Journal {
       batch.resolve();
     } catch (error) {
       this.stats.failures += 1;
-      this.#rollBack(Buffer.byteLength(data));
+      this.#rollBack(data);
       this.#release();
       this.#setHealthy(false, error);
       batch.reject(new JournalWriteError(errorCode(error)));
@@ -255,14 +263,19 @@ export class FileJournal implements Journal {
   }
 
   /** Cut a half-written batch off, so no partial entry stays behind a failed write. */
-  #rollBack(batchBytes: number): void {
+  #rollBack(data: string): void {
     if (this.#fd === null) return;
     try {
       const stat = fstatSync(this.#fd);
-      // Only our own unacknowledged bytes: never cut a file someone else truncated or rotated.
-      if (stat.isFile() && stat.size > this.#committed && stat.size - this.#committed <= batchBytes) {
-        ftruncateSync(this.#fd, this.#committed);
-      }
+      const extra = stat.size - this.#committed;
+      if (!stat.isFile() || extra <= 0) return;
+      // Only our own unacknowledged bytes: cut them only if what follows the last complete batch is
+      // the start of this batch, never bytes another writer appended, truncated or rotated in.
+      const batch = Buffer.from(data);
+      if (extra > batch.length) return;
+      const found = Buffer.alloc(extra);
+      readSync(this.#fd, found, 0, extra, this.#committed);
+      if (found.equals(batch.subarray(0, extra))) ftruncateSync(this.#fd, this.#committed);
     } catch {
       // The next open repairs a torn tail, so the next entry still starts on its own line.
     }
@@ -273,7 +286,7 @@ export class FileJournal implements Journal {
     if (healthy) this.#stopProbing();
     else {
       this.lastError = errorCode(error);
-      this.#probeTimer ??= setInterval(() => this.probe(), PROBE_INTERVAL_MS);
+      this.#probeTimer ??= setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
       this.#probeTimer.unref?.();
     }
   }

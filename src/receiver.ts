@@ -90,7 +90,7 @@ export interface Receiver {
   /** Answer one callback. Never throws for anything a client sends. */
   handle(request: Request, peer: PeerSource | null): Promise<Response>;
   /** 200 while the log is writable, 503 otherwise (re-checking an unhealthy log). */
-  health(): Response;
+  health(): Promise<Response>;
   readonly duplicates: DuplicateFilter | null;
 }
 
@@ -190,8 +190,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return accepted(entry);
   }
 
-  function health(): Response {
-    return journal.probe()
+  async function health(): Promise<Response> {
+    return (await journal.probe())
       ? answer(200, { status: "ok" })
       : answer(503, { status: "unavailable", error: journal.lastError ?? "write failed" });
   }

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServeConfig } from "../src/config.ts";
+import { FileJournal, JournalWriteError } from "../src/journal.ts";
 import { startServer } from "../src/server.ts";
 import { routeeReport } from "./utils.ts";
 
@@ -61,4 +62,26 @@ describe.skipIf(!mounted)("a full disk", () => {
       await server.stop();
     }
   }, 30_000);
+
+  it("never cuts bytes another writer appended when its own batch fails", async () => {
+    const log = join(mountPoint, "shared.log");
+    const filler = join(mountPoint, "filler2");
+    const a = new FileJournal(log);
+    const b = new FileJournal(log);
+    // Leave about 8 KiB free.
+    const free = () => {
+      const out = Bun.spawnSync(["df", "--output=avail", "-B1", mountPoint]).stdout.toString();
+      return Number(out.trim().split("\n").pop());
+    };
+    writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 8 * 1024)));
+    await b.append('{"from":"b"}\n');
+    const failed = await a.append(`{"from":"a","pad":"${"x".repeat(64 * 1024)}"}\n`).catch((e) => e);
+    expect(failed).toBeInstanceOf(JournalWriteError);
+    const text = readFileSync(log, "utf8");
+    expect(text.startsWith('{"from":"b"}\n')).toBe(true); // B's acknowledged entry survived
+    await a.close();
+    await b.close();
+    rmSync(filler);
+    rmSync(log);
+  });
 });

@@ -86,11 +86,11 @@ describe("FileJournal", () => {
     expect(failed.message).toBe("log write failed (ENOSPC)");
     expect(journal.healthy).toBe(false);
     expect(journal.lastError).toBe("ENOSPC");
-    expect(journal.probe()).toBe(false); // a device: only a write can tell
+    expect(await journal.probe()).toBe(false); // a device: only a write can tell
 
     rmSync(path);
     writeFileSync(path, "kept\n");
-    expect(journal.probe()).toBe(true);
+    expect(await journal.probe()).toBe(true);
     await journal.append("after\n");
     await journal.close();
     expect(readFileSync(path, "utf8")).toBe("kept\nafter\n");
