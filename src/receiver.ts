@@ -122,6 +122,24 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return null;
   }
 
+  /**
+   * Whatever a journal rejects with (a database's own error, say) is a failed write: 503, so that
+   * the sender retries, and never the error's text in the answer. Errors other than the file
+   * journal's own are told to the operator, once per message.
+   */
+  const told = new Set<string>();
+  function writeFailed(error: unknown): Response {
+    metrics.writeErrors += 1;
+    if (!(error instanceof JournalWriteError)) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!told.has(message) && told.size < 100) {
+        told.add(message);
+        console.error(`elysia-sms-status: the journal could not write an entry: ${message}`);
+      }
+    }
+    return LOG_UNAVAILABLE();
+  }
+
   /** Log the raw body as `rejected`, then answer 400/422 (503 if it could not be logged). */
   async function reject(rejection: Rejection, raw: string): Promise<Response> {
     metrics.reject(rejection.reason);
@@ -132,9 +150,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     entry.error = rejection.details;
     try {
       await journal.append(render(entry));
-    } catch {
-      metrics.writeErrors += 1;
-      return LOG_UNAVAILABLE(); // 503, so the sender retries and the body is not lost
+    } catch (error) {
+      return writeFailed(error); // 503, so the sender retries and the body is not lost
     }
     return answer(rejection.status, body);
   }
@@ -146,8 +163,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const declared = request.headers.get("content-length");
     if (declared !== null && Number(declared) > bodyLimit) return reject(tooLarge(bodyLimit), "");
     const raw = await request.text();
-    // Characters never outnumber bytes; count bytes only when the text could be over the limit.
-    if (raw.length * 3 > bodyLimit && Buffer.byteLength(raw) > bodyLimit) return reject(tooLarge(bodyLimit), "");
+    // A Content-Length was checked above (and Bun read exactly that many bytes). A chunked body is
+    // counted from its text, where an invalid byte counts as the 3-byte U+FFFD that replaced it;
+    // characters never outnumber bytes, so only a long text is counted at all.
+    if (declared === null && raw.length * 3 > bodyLimit && Buffer.byteLength(raw) > bodyLimit)
+      return reject(tooLarge(bodyLimit), "");
     let body: unknown;
     try {
       body = JSON.parse(raw);
@@ -179,9 +199,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       await written;
     } catch (error) {
       duplicates?.settle(handle, false);
-      if (!(error instanceof JournalWriteError)) throw error;
-      metrics.writeErrors += 1;
-      return LOG_UNAVAILABLE();
+      return writeFailed(error);
     }
     duplicates?.settle(handle, true);
     metrics.report(entry.kind, entry.outcome);

@@ -93,6 +93,17 @@ describe("jsonl format", () => {
     expect(JSON.parse(line)).toMatchObject({ to: "a\u2028b", label: "c\u2029d", report: { to: "a\u2028b" } });
   });
 
+  it("escapes C1 controls such as NEL (U+0085), whether sent raw or as \\u0085", () => {
+    for (const raw of ['{"messageId":"m-6","label":"a\u0085b"}', String.raw`{"messageId":"m-7","label":"a\u0085b\u009bc"}`]) {
+      const body = JSON.parse(raw);
+      for (const line of [renderJsonl(routeeEntry(body, AT), raw), renderJsonl(routeeEntry(body, AT))]) {
+        expect(line).not.toMatch(/[\u0080-\u009f]/);
+        expect(line.split(/\r\n|[\n\r\u0085\u2028\u2029]/)).toHaveLength(2); // how Python's splitlines would see it
+        expect(JSON.parse(line).label).toBe(body.label);
+      }
+    }
+  });
+
   it("keeps unknown fields in the report", () => {
     const line = renderJsonl(routeeEntry(routeeReport({ poolName: "p1", poolId: "42" }) as never, AT));
     expect(JSON.parse(line).report).toMatchObject({ poolName: "p1", poolId: "42" });

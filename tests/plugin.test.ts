@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
+import type { Journal } from "../src/journal.ts";
 import { smsStatus, type SmsStatusOptions } from "../src/plugin.ts";
 import { logEntries, logLines, post, routeeReport, tempDir } from "./utils.ts";
 
@@ -132,6 +133,39 @@ describe("POST /sms/status", () => {
     expect(() => smsStatus({ format: "xml" as never })).toThrow('format must be one of jsonl, text (got "xml")');
     expect(() => smsStatus({ path: "sms" })).toThrow('path must start with "/"');
     expect(() => smsStatus({ bodyLimit: -1 })).toThrow("bodyLimit must be a positive whole number");
+  });
+});
+
+describe("a journal of your own", () => {
+  it("answers 503, never the journal's error text, when it fails to write", async () => {
+    const failing: Journal = {
+      append: () => Promise.reject(new Error("connect ECONNREFUSED db.internal:5432 password=hunter2")),
+      healthy: true,
+      lastError: null,
+      stats: { batches: 0, entries: 0, bytes: 0, failures: 0 },
+      probe: async () => true,
+      reopen: async () => {},
+      close: async () => {},
+    };
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (message: string) => errors.push(message);
+    try {
+      const app = new Elysia().use(smsStatus({ journal: failing }));
+      for (const body of [routeeReport(), "{bad"]) {
+        const res = await app.handle(post("http://localhost/sms/status", body));
+        expect(res.status).toBe(503);
+        const text = await res.text();
+        expect(text).not.toContain("hunter2");
+        expect(JSON.parse(text)).toEqual({ error: "log_unavailable", message: "the log cannot be written right now; retry later" });
+      }
+    } finally {
+      console.error = original;
+    }
+    // The operator is told, once.
+    expect(errors).toEqual([
+      "elysia-sms-status: the journal could not write an entry: connect ECONNREFUSED db.internal:5432 password=hunter2",
+    ]);
   });
 });
 

@@ -57,6 +57,16 @@ describe("the server on a real port", () => {
     expect(await logEntries(log)).toHaveLength(1);
   });
 
+  it("counts the bytes received against the limit, not the text invalid UTF-8 decodes to", async () => {
+    const { send, log } = await start(["--body-limit", "1000"]);
+    const enc = new TextEncoder();
+    // 425 bytes; decoded, each 0xFF becomes U+FFFD (3 bytes in UTF-8): 1225 bytes of text.
+    const body = new Uint8Array([...enc.encode('{"messageId":"bad-utf8","label":"'), ...new Array(400).fill(0xff), ...enc.encode('"}')]);
+    expect(body.length).toBeLessThan(1000);
+    expect((await send("", { body })).status).toBe(200);
+    expect((await logEntries(log))[0]!.label).toBe("\ufffd".repeat(400));
+  });
+
   it("answers 404 and 405 as JSON, without internals", async () => {
     const { base } = await start();
     const missing = await fetch(`${base}/nope`);
