@@ -27,9 +27,17 @@ export const DEFAULT_DEDUPE_MAX_KEYS = 100_000;
  */
 export function duplicateKey(entry: LogEntry): string | null {
   if (entry.kind !== "dlr") return null;
-  const part = entry.smsId ?? (entry.messageId === null ? null : `${entry.messageId}#${entry.part ?? ""}`);
+  // Length-prefixed and tagged, so that no choice of field values makes two reports one key
+  // (an smsId "m#1" is not messageId "m" part 1; a separator inside a value moves nothing).
+  const part =
+    entry.smsId !== null
+      ? `s${entry.smsId.length}:${entry.smsId}`
+      : entry.messageId !== null
+        ? `m${entry.messageId.length}:${entry.messageId}#${entry.part ?? ""}`
+        : null;
   if (part === null) return null;
-  return `${entry.provider}\u0000${part}\u0000${entry.status ?? ""}\u0000${entry.updatedDate ?? ""}`;
+  const status = entry.status ?? "";
+  return `${entry.provider}\u0000${part}\u0000${status.length}:${status}\u0000${entry.updatedDate ?? ""}`;
 }
 
 /** Bytes of ring space per key: Routee's keys are about 80 (a UUID, a status, a date). */
@@ -162,11 +170,14 @@ export class DuplicateFilter {
     return this.#handles[entry] === handle && this.#lengths[entry]! >= 0 ? entry : -1;
   }
 
-  /** The key's UTF-8 length in the scratch buffer (and its hash), or -1 when too long to remember. */
+  /**
+   * The key's UTF-8 length in the scratch buffer (and its hash), or -1 when it cannot be remembered
+   * exactly: too long, or holding a lone surrogate (UTF-8 would turn every one into U+FFFD).
+   */
   #encode(key: string): number {
     if (key === this.#scratchKey) return this.#scratchLength;
     let length = -1;
-    if (key.length <= MAX_KEY_BYTES) {
+    if (key.length <= MAX_KEY_BYTES && key.isWellFormed()) {
       const { read, written } = encoder.encodeInto(key, this.#scratch);
       if (read === key.length) length = written;
     }

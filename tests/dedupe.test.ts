@@ -88,6 +88,24 @@ describe("duplicate reports", () => {
   });
 });
 
+describe("keys never confuse two different reports", () => {
+  const key = (o: Record<string, unknown>) => duplicateKey(routeeEntry(routeeReport(o) as never, new Date()));
+
+  it("tells an smsId from a messageId and part, and values with separators in them apart", () => {
+    expect(key({ smsId: "m#1" })).not.toBe(key({ smsId: null, messageId: "m", part: 1 }));
+    const a = key({ smsId: "a\u0000b", status: { name: "c", updatedDate: "d" } });
+    const b = key({ smsId: "a", status: { name: "b\u0000c", updatedDate: "d" } });
+    expect(a).not.toBe(b);
+  });
+
+  it("does not remember keys with lone surrogates, which UTF-8 would merge", () => {
+    const filter = new DuplicateFilter({ maxKeys: 10 });
+    filter.add(key({ smsId: "\ud800" })!, 1);
+    expect(filter.has(key({ smsId: "\udbff" })!, 2)).toBe(false);
+    expect(filter.has(key({ smsId: "\ud800" })!, 2)).toBe(false);
+  });
+});
+
 describe("DuplicateFilter", () => {
   it("never holds more than maxKeys, forgetting the oldest first", () => {
     const filter = new DuplicateFilter({ maxKeys: 3 });
@@ -116,7 +134,7 @@ describe("DuplicateFilter", () => {
   it("gives only per-SMS reports a key, built from part, status and date", () => {
     const at = new Date();
     const dlr = routeeEntry(routeeReport({ smsId: "s1" }) as never, at);
-    expect(duplicateKey(dlr)).toBe("routee\u0000s1\u0000Delivered\u00002019-07-05T10:28:49Z");
+    expect(duplicateKey(dlr)).toBe("routee\u0000s2:s1\u00009:Delivered\u00002019-07-05T10:28:49Z");
     expect(duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Sent" }, at))).toBeNull();
   });
 });
