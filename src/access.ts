@@ -95,6 +95,8 @@ export interface AllowlistOptions {
   allow: readonly string[];
   /** @default 300_000 (5 minutes) */
   refreshMs?: number;
+  /** While a host name has never resolved, how soon to try again. @default 10_000 */
+  retryMs?: number;
   /** Where resolution failures are reported. @default console.error */
   onWarning?: (message: string) => void;
   /** Injected for tests. @default node:dns lookup */
@@ -110,6 +112,8 @@ export class Allowlist {
   readonly #resolved = new Map<string, Range[]>();
   readonly #options: AllowlistOptions;
   #timer: ReturnType<typeof setInterval> | null = null;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  #stopped = false;
 
   constructor(options: AllowlistOptions) {
     this.#options = options;
@@ -123,16 +127,20 @@ export class Allowlist {
 
   /** Resolve host names now, then keep them fresh. Resolves once the first round is done. */
   async start(): Promise<void> {
-    await this.refresh();
+    this.#stopped = false;
     if (this.#hosts.length > 0 && !this.#timer) {
       this.#timer = setInterval(() => void this.refresh(), this.#options.refreshMs ?? 300_000);
       this.#timer.unref?.();
     }
+    await this.refresh();
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#retry) clearTimeout(this.#retry);
     this.#timer = null;
+    this.#retry = null;
   }
 
   async refresh(): Promise<void> {
@@ -150,6 +158,16 @@ export class Allowlist {
         }
       }),
     );
+    // A name that has never resolved (DNS down at boot) would otherwise refuse everyone from it
+    // until the next refresh: try it again soon.
+    const unresolved = this.#hosts.some((host) => !this.#resolved.has(host));
+    if (unresolved && !this.#stopped && !this.#retry && this.#timer !== null) {
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        void this.refresh();
+      }, this.#options.retryMs ?? 10_000);
+      this.#retry.unref?.();
+    }
   }
 
   allows(address: string | null): boolean {

@@ -110,6 +110,25 @@ describe("addresses", () => {
     list.stop();
   });
 
+  it("retries soon when a host name has never resolved (DNS down at boot)", async () => {
+    let up = false;
+    const list = new Allowlist({
+      allow: ["callbacksallow.routee.net"],
+      retryMs: 50,
+      resolve: async () => {
+        if (!up) throw new Error("SERVFAIL");
+        return ["192.0.2.20"];
+      },
+      onWarning: () => {},
+    });
+    await list.start();
+    expect(list.allows("192.0.2.20")).toBe(false);
+    up = true;
+    await Bun.sleep(150);
+    expect(list.allows("192.0.2.20")).toBe(true);
+    list.stop();
+  });
+
   it("rejects entries that are neither addresses nor host names", () => {
     expect(() => new Allowlist({ allow: ["10.0.0.0/33"] })).toThrow('"10.0.0.0/33" is not a valid IP address or CIDR range');
     expect(() => new Allowlist({ allow: ["x y"] })).toThrow('"x y" is not an IP address, CIDR range or host name');
