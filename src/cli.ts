@@ -97,7 +97,8 @@ async function serve(config: ServeConfig): Promise<void> {
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`, 1);
     if (code === "EACCES") fail(`not allowed to listen on port ${config.port} (ports below 1024 need privileges)`, 1);
-    throw error;
+    // Anything else at start (an unusable TLS certificate, say): one line, no stack trace.
+    fail(`cannot start: ${(error as Error).message ?? error}`, 1);
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -172,7 +173,6 @@ export async function main(argv: string[], env: Env): Promise<void> {
   }
   try {
     if (command === "serve") return await serve(parseServeConfig(args, env));
-    if (command === "serve") return void serve(parseServeConfig(args, env));
     throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})`);
   } catch (error) {
     if (error instanceof UsageError) fail(error.message, 2);

@@ -3,7 +3,7 @@
  * check. Flags win over variables, variables over defaults. A bad value is a `UsageError` whose
  * message names the flag and what is allowed (the CLI prints it and exits 2).
  */
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Allowlist, parseRanges } from "./access.ts";
 import { LOG_FORMATS, type LogFormat } from "./entry.ts";
@@ -83,6 +83,7 @@ function readableFile(raw: string, name: string): string | null {
   } catch {
     throw new UsageError(`${name}: cannot read ${raw}`);
   }
+  if (!statSync(raw).isFile()) throw new UsageError(`${name}: ${raw} is not a file`);
   return raw;
 }
 

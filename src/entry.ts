@@ -133,17 +133,22 @@ function isAscii(text: string): boolean {
 }
 
 // Everything a terminal or a line reader could treat as a break or a control sequence.
-const TEXT_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 function escapeChar(ch: string): string {
   return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/** Text with every control character and line separator written as `\uXXXX`: safe on one line or a terminal. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, escapeChar);
 }
 
 /** A value as PHP's string concatenation would print it (null and missing print nothing). */
 function textValue(value: unknown): string {
   if (value === null || value === undefined) return "";
   const s = typeof value === "string" ? value : typeof value === "number" ? String(value) : JSON.stringify(value);
-  return s.replace(TEXT_UNSAFE, escapeChar);
+  return escapeControls(s);
 }
 
 /** The price as it appeared in the report (`"0.0360"` stays `0.0360`), as the PHP script printed it. */

@@ -143,7 +143,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   /** Log the raw body as `rejected`, then answer 400/422 (503 if it could not be logged). */
   async function reject(rejection: Rejection, raw: string): Promise<Response> {
     metrics.reject(rejection.reason);
-    const body = { error: rejection.reason, message: rejection.message, ...(rejection.field ? { field: rejection.field } : {}) };
+    const { reason, ...rest } = rejection.details;
+    const body = { error: reason, ...rest };
     // Bodies over the limit are not kept: logging them would defeat the limit.
     if (rejection.status === 413) return answer(413, body);
     const entry = blankEntry(PROVIDER, "rejected", raw);

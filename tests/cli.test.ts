@@ -115,6 +115,8 @@ describe("configuration", () => {
     [["--port"], "Option '--port <value>' argument missing"],
     [["--token", "short"], "--token must be at least 16 characters (try: openssl rand -hex 24)"],
     [["--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token"],
+    [["--token-file", "/tmp"], "--token-file: /tmp is not a file"],
+    [["--tls-cert", "/tmp", "--tls-key", "/tmp"], "--tls-cert: /tmp is not a file"],
     [["--allow", "10.0.0.0/99"], '--allow: "10.0.0.0/99" is not an IP address, CIDR range or host name'],
     [["--allow", "bad host!"], '--allow: "bad host!" is not an IP address, CIDR range or host name'],
     [["--allow", "1.2.3.4", "--trust-proxy", "proxy.example"], '--trust-proxy: "proxy.example" is not an IP address or CIDR range'],
@@ -154,6 +156,15 @@ describe("sms-status command", () => {
     const { code, stderr } = run(args, env);
     expect(code).toBe(2);
     expect(stderr.split("\n")[0]).toStartWith(message);
+  });
+
+  it("exits 1 with one line when the TLS certificate is not a certificate", () => {
+    const junk = join(dir, "junk.pem");
+    writeFileSync(junk, "not a certificate\n");
+    const { code, stderr } = run(["--port", "0", "--log", "tls.log", "--tls-cert", junk, "--tls-key", junk]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n").at(-1)).toStartWith("sms-status: cannot start: ");
+    expect(stderr).not.toContain("    at ");
   });
 
   it("exits 1 when the log directory cannot be written", () => {

@@ -1,4 +1,5 @@
 /** What the log-reading commands (report, lookup, tail) share: flags, file lists, times, tables. */
+import { escapeControls } from "../entry.ts";
 import { UsageError, type Env } from "../config.ts";
 import { DEFAULT_LOG } from "../plugin.ts";
 
@@ -69,14 +70,11 @@ export function useColour(env: Env, isTTY = process.stdout.isTTY === true): bool
   return isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "");
 }
 
-// Everything a terminal could take as a line break or a control sequence.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
 /** A log value made safe to print on a terminal: a hostile field cannot move the cursor or recolour. */
 export function safe(value: unknown): string {
   if (value === null || value === undefined) return "";
   const s = typeof value === "string" ? value : String(value);
-  return s.replace(UNSAFE, (ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0"));
+  return escapeControls(s);
 }
 
 /** Rows (a header is just the first) in columns padded to their widest cell; `right` marks number columns. */
