@@ -1,4 +1,4 @@
-import { describe, expect, it } from "bun:test";
+import { afterAll, describe, expect, it } from "bun:test";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readStartup } from "../scripts/startup.ts";
@@ -6,6 +6,11 @@ import { parseServeConfig, UsageError } from "../src/config.ts";
 import { routeeReport, tempDir } from "./utils.ts";
 
 const dir = tempDir("cli-");
+/** Servers started by a test; killed at the end even when an assertion failed first. */
+const spawned: { kill(signal?: number | NodeJS.Signals): void }[] = [];
+afterAll(() => {
+  for (const proc of spawned) proc.kill("SIGKILL");
+});
 const CLI = join(import.meta.dir, "../src/cli.ts");
 
 function run(args: string[], env: Record<string, string> = {}) {
@@ -179,6 +184,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
+    spawned.push(proc);
     const { line } = await readStartup(proc.stderr);
     expect(line).toMatch(
       new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
@@ -193,6 +199,7 @@ describe("sms-status command", () => {
       cwd: dir,
       stderr: "pipe",
     });
+    spawned.push(proc);
     const { port } = await readStartup(proc.stderr);
     const acked: string[] = [];
     let stop = false;
