@@ -23,6 +23,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How far past --body-limit the transport still reads a body before refusing it bare. */
+const TRANSPORT_SLACK_BYTES = 1 << 20;
+
 /**
  * Build the app without listening (tests use `app.handle`). Throws JournalOpenError.
  * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
@@ -69,7 +72,9 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
-    maxRequestBodySize: config.bodyLimit,
+    // Above the limit, so that the receiver answers an oversized body itself (JSON, counted in the
+    // metrics); Bun's own bare 413 only stops bodies beyond this, whatever they claim.
+    maxRequestBodySize: config.bodyLimit + TRANSPORT_SLACK_BYTES,
     idleTimeout: config.idleTimeout,
     ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
     // Reports go straight to the receiver, the same handler the Elysia route calls, without the

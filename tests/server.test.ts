@@ -42,9 +42,11 @@ describe("the server on a real port", () => {
   });
 
   it("answers 413 over the body limit (enforced by the transport too) and keeps serving", async () => {
-    const { send, log } = await start(["--body-limit", "2048"]);
+    const { server, send, log } = await start(["--body-limit", "2048"]);
     const big = JSON.stringify(routeeReport({ message: "x".repeat(4096) }));
-    expect((await send(big)).status).toBe(413);
+    const refused = await send(big);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toEqual({ error: "body_too_large", message: "the body is larger than 2048 bytes" });
     // Chunked, with no content-length: the limit still holds.
     const stream = new ReadableStream({
       start(c) {
@@ -55,6 +57,7 @@ describe("the server on a real port", () => {
     expect((await send("", { body: stream })).status).toBe(413);
     expect((await send(routeeReport())).status).toBe(200);
     expect(await logEntries(log)).toHaveLength(1);
+    expect(server.metrics.render()).toContain('sms_status_rejected_total{reason="body_too_large"} 2\n');
   });
 
   it("counts the bytes received against the limit, not the text invalid UTF-8 decodes to", async () => {

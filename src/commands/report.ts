@@ -242,7 +242,7 @@ export function renderReport(r: Report): string {
     r.lines.outsideWindow > 0 ? `${count(r.lines.outsideWindow)} outside the window` : "",
   ].filter(Boolean);
   out.push(
-    `Read ${count(r.lines.read)} lines from ${r.files.join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
+    `Read ${count(r.lines.read)} ${r.lines.read === 1 ? "line" : "lines"} from ${r.files.join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
   );
   if (r.since || r.until) out.push(`Window: reports received from ${r.since ?? "the start"} until ${r.until ?? "now"}`);
   out.push(
