@@ -138,7 +138,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
     default: String(DEFAULT_BODY_LIMIT), help: "largest accepted body; larger ones get 413",
     parse: wholeNumber(256, 16 << 20) },
   { flag: "dedupe-keys", key: "dedupeKeys", env: ["SMS_STATUS_DEDUPE_KEYS"], value: "N",
-    default: String(DEFAULT_DEDUPE_MAX_KEYS), help: "reports remembered to drop retries (0 turns it off; ~180 B each)",
+    default: String(DEFAULT_DEDUPE_MAX_KEYS), help: "reports remembered to drop retries (0 turns it off; ~140 B each)",
     parse: wholeNumber(0, 10_000_000) },
   { flag: "dedupe-hours", key: "dedupeHours", env: ["SMS_STATUS_DEDUPE_HOURS"], value: "H",
     default: String(DEFAULT_DEDUPE_WINDOW_MS / 3600_000), help: "how long a report is remembered",

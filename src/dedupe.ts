@@ -14,12 +14,17 @@ import type { LogEntry } from "./entry.ts";
 export interface DuplicateFilterOptions {
   /** How long a report is remembered. @default 48 hours */
   windowMs?: number;
-  /** The most keys remembered; the oldest is forgotten first. About 180 bytes each, allocated at start. @default 100_000 */
+  /** The most keys remembered; the oldest is forgotten first. About 140 bytes each, allocated at start. @default 50_000 */
   maxKeys?: number;
 }
 
 export const DEFAULT_DEDUPE_WINDOW_MS = 48 * 3600_000;
-export const DEFAULT_DEDUPE_MAX_KEYS = 100_000;
+/**
+ * Enough for every retry window but the largest senders' (raise it for those): each key costs about
+ * 140 bytes, and the process's peak memory grows by about three times what the filter holds,
+ * because the garbage collector sizes its heap after what is live.
+ */
+export const DEFAULT_DEDUPE_MAX_KEYS = 50_000;
 
 /**
  * The identity of one status report: the part (`smsId`, else `messageId` + `part`), the status name
@@ -41,7 +46,7 @@ export function duplicateKey(entry: LogEntry): string | null {
 }
 
 /** Bytes of ring space per key: Routee's keys are about 80 (a UUID, a status, a date). */
-const BYTES_PER_KEY = 128;
+const BYTES_PER_KEY = 96;
 /** Longer keys (a hostile smsId) are not remembered: such a report is written every time. */
 const MAX_KEY_BYTES = 1024;
 

@@ -29,7 +29,7 @@ export interface SmsStatusOptions {
   fsync?: boolean;
   /** Largest accepted body in bytes; larger bodies get 413. @default 65536 */
   bodyLimit?: number;
-  /** Duplicate detection settings, or `false` to write every retry. @default 48 h, 100 000 keys */
+  /** Duplicate detection settings, or `false` to write every retry. @default 48 h, 50 000 keys */
   dedupe?: DuplicateFilterOptions | false;
   /** Path of the health check, or `false` for none. @default "/healthz" */
   healthPath?: string | false;

@@ -32,7 +32,7 @@ describe("configuration", () => {
       format: "jsonl",
       fsync: false,
       bodyLimit: 65536,
-      dedupeKeys: 100000,
+      dedupeKeys: 50000,
       dedupeHours: 48,
       idleTimeout: 10,
       token: null,

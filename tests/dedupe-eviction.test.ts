@@ -34,10 +34,10 @@ describe("duplicate filter eviction", () => {
 describe("duplicate filter storage", () => {
   it.each([
     // [key length spread, how many of the last adds must be kept]: short keys are bounded by the
-    // count (97), long ones by the ring's 97 x 128 bytes (at most 30 keys of 400 bytes, less one
+    // count (97), long ones by the ring's 97 x 96 bytes (at most 23 keys of 400 bytes, less one
     // wrap's waste).
-    [120, 97],
-    [400, 29],
+    [90, 97],
+    [400, 22],
   ])("never answers for a key not seen in the window, and keeps the last ones (keys up to %i bytes)", (spread, keep) => {
     const filter = new DuplicateFilter({ maxKeys: 97, windowMs: 5000 });
     const lastSeen = new Map<string, number>();
