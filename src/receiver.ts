@@ -194,7 +194,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         return new Response(DUPLICATE_BODY);
       }
     }
-    const written = journal.append(render(entry, raw));
+    let written: Promise<void>;
+    try {
+      written = journal.append(render(entry, raw));
+    } catch (error) {
+      return writeFailed(error); // a journal of someone else's that throws instead of rejecting
+    }
     const handle = key === null ? -1 : duplicates!.add(key, Date.now(), written);
     try {
       await written;

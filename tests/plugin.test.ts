@@ -169,6 +169,31 @@ describe("a journal of your own", () => {
   });
 });
 
+describe("a journal that throws instead of rejecting", () => {
+  it("still answers 503", async () => {
+    const throwing: Journal = {
+      append: () => {
+        throw new Error("boom");
+      },
+      healthy: true,
+      lastError: null,
+      stats: { batches: 0, entries: 0, bytes: 0, failures: 0 },
+      probe: async () => true,
+      reopen: async () => {},
+      close: async () => {},
+    };
+    const original = console.error;
+    console.error = () => {};
+    try {
+      const app = new Elysia().use(smsStatus({ journal: throwing }));
+      expect((await app.handle(post("http://localhost/sms/status", routeeReport()))).status).toBe(503);
+      expect((await app.handle(post("http://localhost/sms/status", "{bad"))).status).toBe(503);
+    } finally {
+      console.error = original;
+    }
+  });
+});
+
 describe("GET /healthz", () => {
   it("answers 200 while the log is writable", async () => {
     const { app } = setup();
