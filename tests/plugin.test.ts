@@ -136,17 +136,22 @@ describe("POST /sms/status", () => {
   });
 });
 
+/** A journal of someone else's (a database, say) whose append does what it is told. */
+function stubJournal(append: Journal["append"]): Journal {
+  return {
+    append,
+    healthy: true,
+    lastError: null,
+    stats: { batches: 0, entries: 0, bytes: 0, failures: 0 },
+    probe: async () => true,
+    reopen: async () => {},
+    close: async () => {},
+  };
+}
+
 describe("a journal of your own", () => {
   it("answers 503, never the journal's error text, when it fails to write", async () => {
-    const failing: Journal = {
-      append: () => Promise.reject(new Error("connect ECONNREFUSED db.internal:5432 password=hunter2")),
-      healthy: true,
-      lastError: null,
-      stats: { batches: 0, entries: 0, bytes: 0, failures: 0 },
-      probe: async () => true,
-      reopen: async () => {},
-      close: async () => {},
-    };
+    const failing = stubJournal(() => Promise.reject(new Error("connect ECONNREFUSED db.internal:5432 password=hunter2")));
     const errors: string[] = [];
     const original = console.error;
     console.error = (message: string) => errors.push(message);
@@ -171,17 +176,9 @@ describe("a journal of your own", () => {
 
 describe("a journal that throws instead of rejecting", () => {
   it("still answers 503", async () => {
-    const throwing: Journal = {
-      append: () => {
-        throw new Error("boom");
-      },
-      healthy: true,
-      lastError: null,
-      stats: { batches: 0, entries: 0, bytes: 0, failures: 0 },
-      probe: async () => true,
-      reopen: async () => {},
-      close: async () => {},
-    };
+    const throwing = stubJournal(() => {
+      throw new Error("boom");
+    });
     const original = console.error;
     console.error = () => {};
     try {
