@@ -12,19 +12,14 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Checks } from "./checks.ts";
 import { readStartup } from "./startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const root = join(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "sms-status-deploy-"));
-let checks = 0;
-let failures = 0;
-
-function check(name: string, ok: boolean, detail = ""): void {
-  checks += 1;
-  if (!ok) failures += 1;
-  console.log(`${ok ? "ok" : "FAIL"}: ${name}${ok || !detail ? "" : ` (${detail.trim()})`}`);
-}
+const checks = new Checks("deploy");
+const check = checks.check.bind(checks);
 
 function ensureTool(command: string, debianPackage: string): void {
   if (Bun.which(command)) return;
@@ -124,13 +119,10 @@ async function checkLogrotate(): Promise<void> {
   );
 }
 
-try {
-  await checkUnit();
-  await checkLogrotate();
-} catch (error) {
-  check("deploy checks ran to the end", false, String(error));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(`deploy: ${checks - failures} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+await checks.run(
+  async () => {
+    await checkUnit();
+    await checkLogrotate();
+  },
+  () => rmSync(dir, { recursive: true, force: true }),
+);

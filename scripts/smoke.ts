@@ -10,18 +10,13 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Checks } from "./checks.ts";
 import { readStartup } from "./startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const dir = mkdtempSync(join(tmpdir(), "sms-status-smoke-"));
-let failures = 0;
-let checks = 0;
-
-function check(name: string, ok: boolean, detail = ""): void {
-  checks += 1;
-  if (!ok) failures += 1;
-  console.log(`${ok ? "ok" : "FAIL"}: ${name}${ok || !detail ? "" : ` (${detail})`}`);
-}
+const checks = new Checks("smoke");
+const check = checks.check.bind(checks);
 
 function report(n: number, status: string, extra: Record<string, unknown> = {}) {
   return {
@@ -93,12 +88,4 @@ async function main() {
   check("every acknowledged report is in the log after SIGTERM", total >= 1 + acked, `${total - 1} of ${acked}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  check("smoke test ran to the end", false, String(error));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(`smoke: ${checks - failures} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+await checks.run(main, () => rmSync(dir, { recursive: true, force: true }));
