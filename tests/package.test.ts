@@ -51,13 +51,15 @@ afterAll(() => {
 });
 
 describe("the packed package", () => {
-  it("holds the built library, its types and the README, not the sources or tests", () => {
+  it("holds the built library, its types, the README and the licence, not the sources or tests", () => {
     const files = run(["tar", "-tzf", tarball], dir).trim().split("\n").map((f) => f.replace(/^package\//, ""));
     expect(files).toContain("dist/lib/index.js");
     expect(files).toContain("dist/lib/index.d.ts");
     expect(files).toContain("dist/lib/cli.js");
     expect(files).toContain("README.md");
-    expect(files.filter((f) => !f.startsWith("dist/lib/") && f !== "README.md" && f !== "package.json")).toEqual([]);
+    expect(files).toContain("LICENSE");
+    const expected = new Set(["README.md", "LICENSE", "package.json"]);
+    expect(files.filter((f) => !f.startsWith("dist/lib/") && !expected.has(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
   });
 
