@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Allowlist, parseRanges } from "./access.ts";
+import { Allowlist, MIN_TOKEN_LENGTH, parseRanges } from "./access.ts";
 import { LOG_FORMATS, type LogFormat } from "./entry.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./plugin.ts";
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_WINDOW_MS } from "./dedupe.ts";
@@ -148,7 +148,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "token", key: "token", env: ["SMS_STATUS_TOKEN"], value: "SECRET", default: "",
     help: "require ?token=SECRET or 'Authorization: Bearer SECRET' (16+ characters)",
     parse: (raw, name) => {
-      if (raw !== "" && raw.length < 16) throw new UsageError(`${name} must be at least 16 characters (try: openssl rand -hex 24)`);
+      if (raw !== "" && raw.length < MIN_TOKEN_LENGTH)
+        throw new UsageError(`${name} must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`);
       return optional(raw);
     } },
   { flag: "token-file", key: "tokenFile", env: ["SMS_STATUS_TOKEN_FILE"], value: "FILE", default: "",
@@ -203,7 +204,8 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     throw new UsageError("--token and --token-file are exclusive: give one");
   if (config.tokenFile !== null) {
     const token = readFileSync(config.tokenFile, "utf8").trim();
-    if (token.length < 16) throw new UsageError(`--token-file: the token in ${config.tokenFile} must be at least 16 characters`);
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new UsageError(`--token-file: the token in ${config.tokenFile} must be at least ${MIN_TOKEN_LENGTH} characters`);
     config.token = token;
   }
   if ((config.tlsCert === null) !== (config.tlsKey === null))

@@ -168,8 +168,7 @@ export class FileJournal implements Journal {
   #probeNow(): boolean {
     if (this.#healthy || this.#closed) return this.#healthy;
     try {
-      this.#release();
-      this.#open();
+      this.#reopenNow();
       const stat = fstatSync(this.#fd!);
       // Only a real write can tell about a device or pipe; a regular file also needs free space.
       if (stat.isFile()) {
@@ -185,14 +184,19 @@ export class FileJournal implements Journal {
   reopen(): Promise<void> {
     this.#tail = this.#tail.then(() => {
       if (this.#closed) return;
-      this.#release();
       try {
-        this.#open();
+        this.#reopenNow();
       } catch (error) {
         this.#setHealthy(false, error);
       }
     });
     return this.#tail;
+  }
+
+  /** Close the file and open the path again (the next write makes a new writer). */
+  #reopenNow(): void {
+    this.#release();
+    this.#open();
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 /** Reading the most recent entries of a JSONL log without reading the whole file. */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { LogEntry } from "./entry.ts";
+import { parseEntry } from "./log-reader.ts";
 
 /** How much of the log's end is read at start to recover duplicate keys. */
 export const RECOVERY_TAIL_BYTES = 16 << 20;
@@ -31,11 +32,8 @@ export function readRecentEntries(path: string, maxBytes = RECOVERY_TAIL_BYTES):
     if (length < size) text = text.slice(text.indexOf("\n") + 1);
     const entries: LogEntry[] = [];
     for (const line of text.split("\n")) {
-      if (line.length === 0 || line.charCodeAt(0) !== 0x7b /* { */) continue;
-      try {
-        const entry = JSON.parse(line);
-        if (entry && typeof entry === "object" && typeof entry.kind === "string") entries.push(entry);
-      } catch {}
+      const entry = parseEntry(line);
+      if (entry) entries.push(entry);
     }
     return entries;
   } finally {

@@ -5,7 +5,7 @@
  * (src/receiver.ts), which validates it with TypeBox, classifies it and writes it to the journal.
  */
 import { Elysia } from "elysia";
-import { Allowlist } from "./access.ts";
+import { Allowlist, MIN_TOKEN_LENGTH } from "./access.ts";
 import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
 import type { DuplicateFilterOptions } from "./dedupe.ts";
 import { LOG_FORMATS, type LogEntry, type LogFormat } from "./entry.ts";
@@ -81,8 +81,8 @@ function assertOptions(options: SmsStatusOptions): void {
     fail(`path must start with "/" (got ${JSON.stringify(options.path)})`);
   if (options.bodyLimit !== undefined && !(Number.isInteger(options.bodyLimit) && options.bodyLimit > 0))
     fail(`bodyLimit must be a positive whole number of bytes (got ${options.bodyLimit})`);
-  if (options.token !== undefined && options.token.length < 16)
-    fail("token must be at least 16 characters (use a long random string, e.g. `openssl rand -hex 24`)");
+  if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH)
+    fail(`token must be at least ${MIN_TOKEN_LENGTH} characters (use a long random string, e.g. \`openssl rand -hex 24\`)`);
 }
 
 /**

@@ -91,7 +91,6 @@ export interface Receiver {
   handle(request: Request, peer: PeerSource | null): Promise<Response>;
   /** 200 while the log is writable, 503 otherwise (re-checking an unhealthy log). */
   health(): Promise<Response>;
-  readonly duplicates: DuplicateFilter | null;
 }
 
 export function createReceiver(options: ReceiverOptions): Receiver {
@@ -220,7 +219,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       : answer(503, { status: "unavailable", error: journal.lastError ?? "write failed" });
   }
 
-  return { handle, health, duplicates };
+  return { handle, health };
 }
 
 /** The 422 for a schema failure, naming the innermost offending field (`status.name`). */

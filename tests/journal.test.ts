@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { FileJournal, JournalOpenError, JournalWriteError } from "../src/journal.ts";
 import { tempDir } from "./utils.ts";
 
@@ -42,6 +42,14 @@ describe("FileJournal", () => {
     await second.append('{"next":2}\n');
     await second.close();
     expect(readFileSync(path, "utf8")).toBe('{"complete":1}\n{"torn":\n{"next":2}\n');
+  });
+
+  it("repairs a torn line once, however often the log is reopened", async () => {
+    const path = fresh();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '{"n":1}\n{"n');
+    for (let i = 0; i < 3; i++) await new FileJournal(path).close();
+    expect(readFileSync(path, "utf8")).toBe('{"n":1}\n{"n\n');
   });
 
   it("shares one write among appends made in the same turn (group commit)", async () => {
