@@ -30,6 +30,12 @@ const COMMANDS: Record<string, string> = {
 /** The commands that read the log, by name. */
 const LOG_COMMANDS: Record<string, Command> = { report, lookup, tail };
 
+/** One flag in the help: its names on the left, wrapped to a line of their own when too long. */
+function flagLine(names: string, value: string | undefined, help: string): string {
+  const left = `  ${names}${value ? ` ${value}` : ""}`;
+  return left.length > 27 ? `${left}\n${"".padEnd(28)}${help}` : `${left.padEnd(28)}${help}`;
+}
+
 export function helpText(): string {
   const lines = [
     `sms-status ${VERSION}: receive Routee SMS delivery reports into an append-only log`,
@@ -42,21 +48,14 @@ export function helpText(): string {
     "Flags of serve (environment variable in brackets; flags win):",
   ];
   for (const spec of SERVE_FLAGS) {
-    const left = `  --${spec.flag}${spec.value ? ` ${spec.value}` : ""}`;
     const byDefault = spec.default === "" ? "" : ` (default ${spec.default})`;
-    lines.push(`${left.padEnd(28)}${spec.help}${byDefault} [${spec.env.join(", ")}]`);
+    lines.push(flagLine(`--${spec.flag}`, spec.value, `${spec.help}${byDefault} [${spec.env.join(", ")}]`));
   }
-  lines.push(
-    `  ${"--help, -h".padEnd(26)}show this help`,
-    `  ${"--version, -v".padEnd(26)}print the version`,
-  );
-  for (const [name, command] of Object.entries(LOG_COMMANDS)) {
+  lines.push(flagLine("--help, -h", undefined, "show this help"), flagLine("--version, -v", undefined, "print the version"));
+  for (const command of Object.values(LOG_COMMANDS)) {
     lines.push("", `Usage: sms-status ${command.usage}`);
-    for (const spec of command.flags) {
-      const names = `${spec.short ? `-${spec.short}, ` : ""}--${spec.flag}`;
-      const left = `  ${names}${spec.value ? ` ${spec.value}` : ""}`;
-      lines.push(left.length > 27 ? `${left}\n${"".padEnd(28)}${spec.help}` : `${left.padEnd(28)}${spec.help}`);
-    }
+    for (const spec of command.flags)
+      lines.push(flagLine(`${spec.short ? `-${spec.short}, ` : ""}--${spec.flag}`, spec.value, spec.help));
   }
   lines.push(
     "",
