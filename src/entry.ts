@@ -95,9 +95,6 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
   };
 }
 
-// JSON.stringify escapes CR, LF and other C0 controls but leaves U+2028/U+2029 raw; some line
-// readers (and JavaScript before ES2019) treat those as line breaks, so escape them too.
-
 /**
  * One JSON object on one line, newline-terminated. With `raw`, the text the report arrived as, that
  * text is the `report` field as is (it parsed as JSON, so it is valid there): the body exactly as
