@@ -4,16 +4,16 @@
  * unreadable or in text format, message not found), 2 bad usage (unknown flag, bad value).
  */
 import { resolve } from "node:path";
-import { CommandError, type Command } from "./commands/common.ts";
-import { lookup } from "./commands/lookup.ts";
-import { report } from "./commands/report.ts";
-import { tail } from "./commands/tail.ts";
+import { CommandError, type Command } from "./cli/output.ts";
+import { lookup } from "./cli/lookup.ts";
+import { report } from "./cli/report.ts";
+import { tail } from "./cli/tail.ts";
 import type { AnyElysia } from "elysia";
-import { parseServeConfig, SERVE_FLAGS, UsageError, type Env, type ServeConfig } from "./config.ts";
-import { JournalOpenError } from "./journal.ts";
-import { LogReadError } from "./log-reader.ts";
-import { startServer, type RunningServer } from "./server.ts";
-import { VERSION } from "./version.ts";
+import { parseServeConfig, SERVE_FLAGS, UsageError, type Env, type ServeConfig } from "./cli/flags.ts";
+import { JournalOpenError } from "./journal/file-journal.ts";
+import { LogReadError } from "./log/reader.ts";
+import { startServer, type RunningServer } from "./server/server.ts";
+import { VERSION } from "./core/version.ts";
 
 /** How long a stop may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 5000;
@@ -78,7 +78,7 @@ function callbackUrl(config: ServeConfig, port: number): string {
 /** The OpenAPI plugin, imported only for `--docs` (the library never loads it). */
 async function loadDocs(): Promise<AnyElysia> {
   try {
-    return (await import("./docs.ts")).docs();
+    return (await import("./server/docs.ts")).docs();
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" && !/Cannot find (module|package)/.test(String(error)))
       throw error;

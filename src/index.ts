@@ -17,19 +17,19 @@ export {
   type HookName,
   type ReportHook,
   type SmsStatusOptions,
-} from "./plugin.ts";
+} from "./http/plugin.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
 export { RouteeCallback, RouteeStatus, RouteeStatusReason } from "./providers/routee/schema.ts";
 export { classify } from "./providers/routee/classify.ts";
 export { routeeEntry, callbackKind } from "./providers/routee/adapter.ts";
-export { OUTCOMES, type Classification, type Outcome } from "./outcome.ts";
+export { OUTCOMES, type Classification, type Outcome } from "./core/outcome.ts";
 
 // The log entry: schema + type, and its two renderings.
-export { LogEntry, EntryKind, LOG_FORMATS, blankEntry, renderJsonl, renderText, type LogFormat } from "./entry.ts";
+export { LogEntry, EntryKind, LOG_FORMATS, blankEntry, renderJsonl, renderText, type LogFormat } from "./core/entry.ts";
 
 // The answers of the routes (for hosts that document or test them).
-export { DuplicateAccepted, ErrorAnswer, ReportAccepted } from "./answers.ts";
+export { DuplicateAccepted, ErrorAnswer, ReportAccepted } from "./http/answers.ts";
 
 // The journal the entries are appended to.
 export {
@@ -38,10 +38,10 @@ export {
   JournalWriteError,
   type FileJournalOptions,
   type Journal,
-} from "./journal.ts";
+} from "./journal/file-journal.ts";
 
 // Retried reports.
-export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./dedupe.ts";
+export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./journal/dedupe.ts";
 
 // Message status from many reports: per part the most final, then the latest; per message all parts.
 export {
@@ -51,10 +51,10 @@ export {
   type MessageStatus,
   type PartStatus,
   type StatusFields,
-} from "./message-status.ts";
+} from "./status/tracker.ts";
 
 // Who may post: token comparison and the address allowlist.
-export { Allowlist, clientAddress, presentedToken, tokenMatches, type AllowlistOptions } from "./access.ts";
+export { Allowlist, clientAddress, presentedToken, tokenMatches, type AllowlistOptions } from "./http/access.ts";
 
 // Prometheus counters the plugin updates (pass one in `metrics` and serve `metrics.render()`).
-export { Metrics, ACK_BUCKETS } from "./metrics.ts";
+export { Metrics, ACK_BUCKETS } from "./http/metrics.ts";

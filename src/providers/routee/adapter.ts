@@ -1,5 +1,5 @@
 /** Routee's callback bodies turned into provider-neutral log entries. */
-import { blankEntry, type LogEntry } from "../../entry.ts";
+import { blankEntry, type LogEntry } from "../../core/entry.ts";
 import { classify } from "./classify.ts";
 import type { RouteeCallback } from "./schema.ts";
 

@@ -2,7 +2,7 @@
  * Routee's status names mapped to provider-neutral outcomes. One table, matched case-insensitively
  * (Routee sends both `Delivered` and `DELIVERED`); a name not in it is `unknown` and not final.
  */
-import type { Classification } from "../../outcome.ts";
+import type { Classification } from "../../core/outcome.ts";
 
 const ROUTEE_STATUSES: Record<string, Classification> = {
   delivered: { outcome: "delivered", final: true },

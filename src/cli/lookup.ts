@@ -1,0 +1,100 @@
+/** `sms-status lookup MESSAGE_ID`: one message's parts, every report for it, its status and cost. */
+import { parseFlags, UsageError, type Env } from "./flags.ts";
+import type { LogEntry } from "../core/entry.ts";
+import { parseEntry, readLines } from "../log/reader.ts";
+import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
+import { CommandError, JSON_OPTION, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
+
+/** What `lookup --json` prints. */
+export interface Lookup {
+  message: MessageStatus;
+  /** Every report for the message, in the order received (the log entries as written). */
+  reports: LogEntry[];
+}
+
+/**
+ * Find one message in the logs. Only lines containing the id are parsed, so a lookup costs little
+ * more than reading the files. Returns null when no report names it.
+ */
+export async function lookupMessage(files: string[], messageId: string): Promise<Lookup | null> {
+  const reports: LogEntry[] = [];
+  await readLines(files, (lines) => {
+    for (const line of lines) {
+      if (!line.includes(messageId)) continue;
+      const entry = parseEntry(line);
+      // The id may also appear inside another field or a longer id.
+      if (entry?.kind === "dlr" && entry.messageId === messageId) reports.push(entry);
+    }
+  });
+  if (reports.length === 0) return null;
+  // Stable: reports received in the same millisecond keep their order in the log.
+  reports.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+  const tracker = new MessageTracker();
+  for (const entry of reports) tracker.add(entry);
+  return { message: tracker.get(messageId)!, reports };
+}
+
+const dash = (value: unknown) => (value === null || value === undefined || value === "" ? "-" : safe(value));
+
+/** The lookup as a person reads it. */
+export function renderLookup({ message: m, reports }: Lookup): string {
+  const first = reports[0]!;
+  const delivered = m.partStatuses.filter((p) => p.outcome === "delivered").length;
+  const detail = m.detailedStatus && m.detailedStatus !== m.status ? `: ${safe(m.detailedStatus)}` : "";
+  const out = [
+    `Message ${safe(m.messageId)}: ${m.outcome.toUpperCase()} (${dash(m.status)}${detail}), ` +
+      `${delivered} of ${m.parts} part${m.parts === 1 ? "" : "s"} delivered, cost ${dash(m.cost)}`,
+    `To ${dash(first.to)} from ${dash(first.from)}; country ${dash(m.country)}, operator ${dash(m.operator)}, ` +
+      `label ${dash(m.label)}, campaign ${dash(m.campaignTrackingId)}`,
+    "",
+    table(
+      [
+        ["Part", "smsId", "status", "detailed status", "updated", "price", "latency", "reports"],
+        ...m.partStatuses.map((p) => [
+          dash(p.part),
+          dash(p.key),
+          dash(p.status),
+          dash(p.detailedStatus),
+          dash(p.updatedDate),
+          dash(p.price),
+          dash(p.latency),
+          String(p.reports),
+        ]),
+      ],
+      new Set([5, 6, 7]),
+    ),
+    `Reports received (${reports.length}):`,
+    table(
+      [
+        ["received", "part", "status", "detailed status", "updated", "price", "description"],
+        ...reports.map((r) => [
+          r.receivedAt,
+          dash(r.part),
+          dash(r.status),
+          dash(r.detailedStatus),
+          dash(r.updatedDate),
+          dash(r.price),
+          dash(r.description),
+        ]),
+      ],
+      new Set([5]),
+    ),
+  ];
+  return out.join("\n");
+}
+
+export const LOOKUP_FLAGS: OptionSpec[] = [LOG_OPTION, JSON_OPTION];
+
+export const lookup: Command = {
+  usage: "lookup MESSAGE_ID [--log FILE]... [FILE...] [--json]",
+  flags: LOOKUP_FLAGS,
+  async run(args: string[], env: Env): Promise<void> {
+    const { values, positionals } = parseFlags(args, LOOKUP_FLAGS, true);
+    const [messageId, ...files] = positionals;
+    if (!messageId || messageId.trim() === "") throw new UsageError("lookup needs a MESSAGE_ID");
+    const paths = logFiles(values.log as string[] | undefined, files, env);
+    const found = await lookupMessage(paths, messageId);
+    if (!found) throw new CommandError(`no delivery report for message ${JSON.stringify(messageId)} in ${paths.join(", ")}`);
+    process.stdout.write(values.json ? JSON.stringify(found, null, 2) + "\n" : renderLookup(found));
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The JSON answers of the plugin's routes as TypeBox schemas. The routes declare them so that a
+ * host app's OpenAPI document (`@elysiajs/openapi`) shows what Routee, or anyone, gets back.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { EntryKind } from "../core/entry.ts";
+import { OUTCOMES } from "../core/outcome.ts";
+
+export const ReportAccepted = Type.Object(
+  {
+    ok: Type.Literal(true),
+    kind: EntryKind,
+    outcome: Type.Union(OUTCOMES.map((o) => Type.Literal(o))),
+  },
+  { title: "ReportAccepted", description: "The report is in the log." },
+);
+
+export const DuplicateAccepted = Type.Object(
+  { ok: Type.Literal(true), duplicate: Type.Literal(true) },
+  { title: "DuplicateAccepted", description: "A retry of a report already in the log; not written again." },
+);
+
+const ERROR_FIELDS = {
+  error: Type.String({ description: "A stable code: invalid_json, body_too_large, invalid_report, log_unavailable" }),
+  message: Type.String({ description: "What went wrong, for a person" }),
+  field: Type.Optional(Type.String({ description: "The offending field of the report (`status.name`)" })),
+};
+const errorAnswer = (description: string) => Type.Object(ERROR_FIELDS, { title: "ErrorAnswer", description });
+
+export const ErrorAnswer = errorAnswer("An error answer");
+export type ErrorAnswer = Static<typeof ErrorAnswer>;
+
+const HEALTH_FIELDS = {
+  status: Type.Union([Type.Literal("ok"), Type.Literal("unavailable")]),
+  error: Type.Optional(Type.String({ description: "Why the last write failed (ENOSPC, EACCES, ...)" })),
+};
+const healthAnswer = (description: string) => Type.Object(HEALTH_FIELDS, { title: "HealthAnswer", description });
+
+/** The `response` map of the report route, by status code. */
+export const REPORT_RESPONSES = {
+  200: Type.Union([ReportAccepted, DuplicateAccepted], { description: "Written (or a known retry)" }),
+  400: errorAnswer("The body is not valid JSON (logged as `rejected`)"),
+  401: errorAnswer("No valid token (`?token=` or `Authorization: Bearer`); nothing logged"),
+  403: errorAnswer("The source address is not allowed; nothing logged"),
+  413: errorAnswer("The body is over the size limit (not logged)"),
+  422: errorAnswer("The body is not a report object (logged as `rejected`)"),
+  503: errorAnswer("The log cannot be written; retry later (Retry-After)"),
+};
+
+/** The `response` map of the health route. */
+export const HEALTH_RESPONSES = {
+  200: healthAnswer("The log is writable"),
+  503: healthAnswer("The last write failed"),
+};

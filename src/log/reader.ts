@@ -1,0 +1,329 @@
+/**
+ * Reading JSONL logs for analysis: plain, rotated and gzip-compressed files, streamed a chunk at a
+ * time so a multi-GB log never sits in memory. Unparseable lines (a torn last line, garbage) are
+ * counted and skipped; a log written with `--format text` is refused with a clear error.
+ */
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+import type { LogEntry } from "../core/entry.ts";
+import type { StatusFields } from "../status/tracker.ts";
+
+/** A log cannot be read at all (missing, unreadable, corrupt gzip); the message names the file. */
+export class LogReadError extends Error {}
+
+/** The file is a `--format text` log, which has no fields to analyse. */
+export class TextFormatLogError extends LogReadError {
+  constructor(readonly file: string) {
+    super(`${file} looks like a text-format log; report/lookup/tail need --format jsonl`);
+  }
+}
+
+/** The lines `renderText` writes (and the original PHP recipe wrote). */
+const TEXT_LINE = /^(Your message to |The cost was |This is not a delivery receipt|Rejected callback \()/;
+/** How many non-empty lines may pass, none of them JSON, before a text log is recognised. */
+const DETECT_LINES = 1000;
+/** Read size; large enough that per-chunk costs vanish next to the per-line ones. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Decides, from a file's first lines, whether it is a text-format log: no JSON line and at least
+ * one line in the text wording. Feed lines until `done`.
+ */
+export class TextFormatDetector {
+  #seen = 0;
+  #text = 0;
+  done = false;
+
+  /** Returns true once the lines seen so far prove a text-format log. */
+  see(line: string): boolean {
+    if (this.done || line.length === 0) return false;
+    if (line.charCodeAt(0) === 0x7b /* { */) {
+      this.done = true;
+      return false;
+    }
+    if (TEXT_LINE.test(line)) this.#text += 1;
+    this.#seen += 1;
+    if (this.#seen >= DETECT_LINES) return this.end();
+    return false;
+  }
+
+  /** At the end of the file (or of the sample): true if it was a text-format log. */
+  end(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    return this.#text > 0;
+  }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") return "corrupt or truncated gzip data";
+  return typeof code === "string" ? code : (error as Error).message;
+}
+
+function openForReading(path: string): number {
+  try {
+    return openSync(path, "r");
+  } catch (error) {
+    throw new LogReadError(`cannot read ${path}: ${describe(error)}`);
+  }
+}
+
+/** Gzip is recognised by its magic bytes, whatever the file is called. */
+export function isGzip(path: string): boolean {
+  const fd = openForReading(path);
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file's bytes in order: `read` appends the next ones to `into` at `at` and says how many (0 at the end). */
+interface ByteSource {
+  read(into: Buffer, at: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A plain file read straight into the caller's buffer: no buffer allocated per chunk. */
+async function plainSource(path: string): Promise<ByteSource> {
+  const handle = await open(path, "r");
+  return {
+    read: async (into, at) => (await handle.read(into, at, Math.min(CHUNK_BYTES, into.length - at), null)).bytesRead,
+    close: () => handle.close(),
+  };
+}
+
+/** A gzip file, decompressed a chunk at a time; a chunk that does not fit waits for the next read. */
+function gzipSource(path: string): ByteSource {
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES }).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let pending: Buffer | null = null;
+  return {
+    async read(into, at) {
+      if (pending === null) {
+        const next = await chunks.next();
+        if (next.done) return 0;
+        pending = next.value as Buffer;
+      }
+      const n = pending.copy(into, at);
+      pending = n < pending.length ? pending.subarray(n) : null;
+      return n;
+    },
+    close: async () => void stream.destroy(),
+  };
+}
+
+/**
+ * Calls `onBlock` with the file's bytes a block of complete lines at a time (each ends with a
+ * newline, except a last line without one), in file order, for each file in turn. The block is a
+ * view of a buffer that is reused: read it during the call, never keep it. This is what a reader
+ * that wants no string per line uses; `readLines` decodes on top of it.
+ * Throws `LogReadError` (or `TextFormatLogError`) naming the file.
+ */
+export async function readBlocks(
+  paths: readonly string[],
+  onBlock: (block: Buffer, file: string) => void,
+): Promise<void> {
+  let buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  for (const path of paths) {
+    const gzip = isGzip(path);
+    const detector = new TextFormatDetector();
+    const emit = (block: Buffer) => {
+      if (!detector.done && splitLines(block.toString("utf8")).some((line) => detector.see(line)))
+        throw new TextFormatLogError(path);
+      onBlock(block, path);
+    };
+    let source: ByteSource | null = null;
+    // Bytes after the last newline wait at the start of `buffer` for the rest of their line.
+    let filled = 0;
+    try {
+      source = gzip ? gzipSource(path) : await plainSource(path);
+      for (;;) {
+        if (filled === buffer.length) {
+          // A line longer than the buffer.
+          const bigger = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(bigger, 0, 0, filled);
+          buffer = bigger;
+        }
+        const read = await source.read(buffer, filled);
+        if (read === 0) break;
+        const searchFrom = filled;
+        filled += read;
+        // Split on the newline byte: it never occurs inside a UTF-8 sequence.
+        const last = buffer.lastIndexOf(0x0a, filled - 1);
+        if (last < searchFrom) continue;
+        emit(buffer.subarray(0, last + 1));
+        buffer.copy(buffer, 0, last + 1, filled);
+        filled -= last + 1;
+      }
+      if (filled > 0) emit(buffer.subarray(0, filled));
+      if (detector.end()) throw new TextFormatLogError(path);
+    } catch (error) {
+      if (error instanceof LogReadError) throw error;
+      const where = gzip && (error as { code?: string }).code?.startsWith("Z_") ? " (gzip)" : "";
+      throw new LogReadError(`cannot read ${path}${where}: ${describe(error)}`);
+    } finally {
+      await source?.close();
+    }
+  }
+}
+
+/** Calls `visit(start, end)` for each non-empty line of a block, without its newline or CR. */
+export function eachLine(block: Uint8Array, visit: (start: number, end: number) => void): void {
+  for (let start = 0; start < block.length; ) {
+    let end = block.indexOf(0x0a, start);
+    if (end < 0) end = block.length;
+    const next = end + 1;
+    if (end > start && block[end - 1] === 0x0d) end--;
+    if (end > start) visit(start, end);
+    start = next;
+  }
+}
+
+/**
+ * Calls `onLines` with each block's complete lines (without newlines), in file order, for each file
+ * in turn. Batches rather than single lines keep the per-line overhead to a loop iteration.
+ * Throws `LogReadError` (or `TextFormatLogError`) naming the file.
+ */
+export async function readLines(
+  paths: readonly string[],
+  onLines: (lines: string[], file: string) => void,
+): Promise<void> {
+  await readBlocks(paths, (block, file) => {
+    const end = block[block.length - 1] === 0x0a ? block.length - 1 : block.length;
+    onLines(splitLines(block.toString("utf8", 0, end)), file);
+  });
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.charCodeAt(line.length - 1) === 0x0d) lines[i] = line.slice(0, -1);
+  }
+  return lines;
+}
+
+/** A parsed line, or null when it is not a log entry. */
+export function parseEntry(line: string): LogEntry | null {
+  if (line.charCodeAt(0) !== 0x7b /* { */) return null;
+  try {
+    const entry = JSON.parse(line);
+    return isEntry(entry) ? (entry as LogEntry) : null;
+  } catch {
+    return null;
+  }
+}
+
+const REPORT_KEY = ',"report":';
+
+/**
+ * The status fields of a line, parsing only what comes before the `report` body (written last but
+ * one by `renderJsonl`), which is most of the line. A raw `,"report":` cannot occur inside a JSON
+ * string (its quotes would be escaped), so the first one is the key. Lines in another field order
+ * fall back to a full parse.
+ */
+export function parseStatusFields(line: string): StatusFields | null {
+  if (line.charCodeAt(0) !== 0x7b /* { */) return null;
+  const cut = line.indexOf(REPORT_KEY);
+  if (cut > 0) {
+    try {
+      const fields = JSON.parse(line.slice(0, cut) + "}");
+      if (isEntry(fields) && "label" in fields) return fields as StatusFields;
+    } catch {}
+  }
+  return parseEntry(line);
+}
+
+function isEntry(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { kind?: unknown }).kind === "string" &&
+    typeof (value as { receivedAt?: unknown }).receivedAt === "string"
+  );
+}
+
+const RECEIVED_PREFIX = '{"receivedAt":"';
+/** `toISOString()` is always 24 characters for the years any log will have. */
+const ISO_LENGTH = 24;
+
+/**
+ * A line's `receivedAt` read from its fixed position (the first field), without parsing; null
+ * when the line does not start that way.
+ */
+export function receivedAtOf(line: string): string | null {
+  if (!line.startsWith(RECEIVED_PREFIX)) return null;
+  const end = RECEIVED_PREFIX.length + ISO_LENGTH;
+  return line.charCodeAt(end) === 0x22 /* " */ ? line.slice(RECEIVED_PREFIX.length, end) : null;
+}
+
+/** Line counts of a scan, for the reader's summary. */
+export interface ScanStats {
+  files: string[];
+  /** Non-empty lines read. */
+  lines: number;
+  /** Lines that were not log entries (torn, garbage, text). */
+  unparseable: number;
+}
+
+const BACKWARD_BLOCK = 64 << 10;
+
+/**
+ * The last `n` lines of a plain file that `keep` accepts, oldest first, read backwards from `end`
+ * (default: the current size) so a tail of a multi-GB log reads only its end. Gzip files are
+ * streamed instead. Throws `TextFormatLogError` for a text-format log.
+ */
+export async function lastLines(path: string, n: number, keep: (line: string) => boolean, end?: number): Promise<string[]> {
+  if (n <= 0) return [];
+  if (isGzip(path)) {
+    const ring: string[] = [];
+    await readLines([path], (lines) => {
+      for (const line of lines) {
+        if (line.length === 0 || !keep(line)) continue;
+        ring.push(line);
+        if (ring.length > n * 2) ring.splice(0, ring.length - n);
+      }
+    });
+    return ring.slice(-n);
+  }
+  const fd = openForReading(path);
+  try {
+    const head = Buffer.alloc(BACKWARD_BLOCK);
+    const headText = head.toString("utf8", 0, readSync(fd, head, 0, BACKWARD_BLOCK, 0));
+    const detector = new TextFormatDetector();
+    if (splitLines(headText).some((line) => detector.see(line)) || detector.end()) throw new TextFormatLogError(path);
+
+    const found: string[] = [];
+    let pos = end ?? fstatSync(fd).size;
+    let carry: Buffer = Buffer.alloc(0);
+    const block = Buffer.alloc(BACKWARD_BLOCK);
+    while (pos > 0 && found.length < n) {
+      const size = Math.min(BACKWARD_BLOCK, pos);
+      pos -= size;
+      readSync(fd, block, 0, size, pos);
+      const data = Buffer.concat([block.subarray(0, size), carry]);
+      // The bytes before the first newline may be the end of a line that starts in the next block.
+      const first = pos > 0 ? data.indexOf(0x0a) : -1;
+      if (pos > 0 && first < 0) {
+        carry = data;
+        continue;
+      }
+      carry = data.subarray(0, first + 1);
+      const lines = splitLines(data.toString("utf8", first + 1));
+      for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
+        const line = lines[i]!;
+        if (line.length > 0 && keep(line)) found.push(line);
+      }
+    }
+    return found.reverse();
+  } finally {
+    closeSync(fd);
+  }
+}

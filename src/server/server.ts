@@ -1,0 +1,110 @@
+/**
+ * The standalone server: the plugin on a real port, plus what only a whole server decides (the
+ * transport's body limit and timeouts, TLS, answers for paths the plugin does not own, and the
+ * metrics listener on its own, local-only port).
+ */
+import type { Server } from "bun";
+import { Elysia, type AnyElysia } from "elysia";
+import { Allowlist } from "../http/access.ts";
+import type { ServeConfig } from "../cli/flags.ts";
+import { FileJournal } from "../journal/file-journal.ts";
+import { Metrics } from "../http/metrics.ts";
+import { receiverRoutes } from "../http/plugin.ts";
+import { answer, createReceiver } from "../http/receiver.ts";
+
+export interface RunningServer {
+  journal: FileJournal;
+  metrics: Metrics;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** The metrics listener's port, when there is one. */
+  metricsPort: number | null;
+  /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
+  stop(): Promise<void>;
+}
+
+/** How far past --body-limit the transport still reads a body before refusing it bare. */
+const TRANSPORT_SLACK_BYTES = 1 << 20;
+
+/**
+ * Build the app without listening (tests use `app.handle`). Throws JournalOpenError.
+ * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
+ */
+export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
+  const journal = new FileJournal(config.log, { fsync: config.fsync });
+  const metrics = new Metrics();
+  const receiver = createReceiver({
+    journal,
+    format: config.format,
+    bodyLimit: config.bodyLimit,
+    dedupe: config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
+    token: config.token ?? undefined,
+    allow: allowlist,
+    trustProxy: config.trustProxy,
+    metrics,
+  });
+  const app = new Elysia()
+    .onError(function answerUnhandled({ code }) {
+      // Never a stack trace or an internal path in an answer.
+      if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route" });
+      return answer(500, { error: "internal", message: "internal error" });
+    })
+    .use(docs ?? new Elysia())
+    .use(receiverRoutes(receiver, { path: config.path, healthPath: "/healthz" }))
+    .all(
+      config.path,
+      function methodNotAllowed() {
+        return answer(405, { error: "method_not_allowed", message: "use POST" }, { allow: "POST" });
+      },
+      { detail: { hide: true } },
+    );
+  return { app, journal, metrics, receiver };
+}
+
+/** Resolve the allowlist, build, listen. */
+export async function startServer(config: ServeConfig, docs?: AnyElysia): Promise<RunningServer> {
+  let allowlist: Allowlist | undefined;
+  if (config.allow.length > 0) {
+    allowlist = new Allowlist({ allow: config.allow });
+    await allowlist.start();
+  }
+  const { app, journal, metrics, receiver } = createServer(config, allowlist, docs);
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    // Above the limit, so that the receiver answers an oversized body itself (JSON, counted in the
+    // metrics); Bun's own bare 413 only stops bodies beyond this, whatever they claim.
+    maxRequestBodySize: config.bodyLimit + TRANSPORT_SLACK_BYTES,
+    idleTimeout: config.idleTimeout,
+    ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
+    // Reports go straight to the receiver, the same handler the Elysia route calls, without the
+    // framework's per-request work (the hot path); everything else is the Elysia app.
+    routes: { [config.path]: { POST: (request: Request, server: Server<undefined>) => receiver.handle(request, server) } },
+    fetch: (request) => app.handle(request),
+  });
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : Bun.serve({
+          port: config.metricsPort,
+          hostname: config.metricsHost,
+          fetch(request) {
+            if (new URL(request.url).pathname !== "/metrics") return answer(404, { error: "not_found", message: "try /metrics" });
+            return new Response(metrics.render(), {
+              headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+            });
+          },
+        });
+  return {
+    journal,
+    metrics,
+    port: server.port!,
+    metricsPort: metricsServer?.port ?? null,
+    async stop() {
+      allowlist?.stop();
+      await server.stop(false);
+      await metricsServer?.stop();
+      await journal.close();
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import { afterAll, describe, expect, it } from "bun:test";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readStartup } from "../../scripts/lib/startup.ts";
+import { parseServeConfig, UsageError } from "../../src/cli/flags.ts";
+import { routeeReport, tempDir } from "../helpers/utils.ts";
+
+const dir = tempDir("cli-");
+/** Servers started by a test; killed at the end even when an assertion failed first. */
+const spawned: { kill(signal?: number | NodeJS.Signals): void }[] = [];
+afterAll(() => {
+  for (const proc of spawned) proc.kill("SIGKILL");
+});
+const CLI = join(import.meta.dir, "../../src/cli.ts");
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawnSync([process.execPath, CLI, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    timeout: 15_000,
+  });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+describe("configuration", () => {
+  it("has sensible defaults", () => {
+    expect(parseServeConfig([], {})).toEqual({
+      port: 3000,
+      host: "0.0.0.0",
+      path: "/sms/status",
+      log: "./sms-status.log",
+      format: "jsonl",
+      fsync: false,
+      bodyLimit: 65536,
+      dedupeKeys: 50000,
+      dedupeHours: 48,
+      idleTimeout: 10,
+      token: null,
+      tokenFile: null,
+      allow: [],
+      trustProxy: [],
+      tlsCert: null,
+      tlsKey: null,
+      metricsHost: "127.0.0.1",
+      metricsPort: null,
+      docs: false,
+    });
+  });
+
+  it("takes every setting from the environment, and flags win", () => {
+    const env = {
+      SMS_STATUS_PORT: "8080",
+      PORT: "9090",
+      SMS_STATUS_HOST: "127.0.0.1",
+      SMS_STATUS_PATH: "/hooks/routee",
+      SMS_STATUS_LOG: "/var/log/sms.log",
+      SMS_STATUS_FORMAT: "text",
+      SMS_STATUS_FSYNC: "true",
+      SMS_STATUS_BODY_LIMIT: "1024",
+      SMS_STATUS_DEDUPE_KEYS: "10",
+      SMS_STATUS_DEDUPE_HOURS: "2",
+      SMS_STATUS_TOKEN: "0123456789abcdef0123",
+      SMS_STATUS_ALLOW: "callbacksallow.routee.net, 10.0.0.0/8,2001:db8::/32",
+      SMS_STATUS_TRUST_PROXY: "127.0.0.1",
+      SMS_STATUS_METRICS_HOST: "::1",
+      SMS_STATUS_METRICS_PORT: "9464",
+      SMS_STATUS_DOCS: "1",
+    };
+    expect(parseServeConfig([], env)).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      path: "/hooks/routee",
+      log: "/var/log/sms.log",
+      format: "text",
+      fsync: true,
+      bodyLimit: 1024,
+      dedupeKeys: 10,
+      dedupeHours: 2,
+      idleTimeout: 10,
+      token: "0123456789abcdef0123",
+      tokenFile: null,
+      allow: ["callbacksallow.routee.net", "10.0.0.0/8", "2001:db8::/32"],
+      trustProxy: ["127.0.0.1"],
+      tlsCert: null,
+      tlsKey: null,
+      metricsHost: "::1",
+      metricsPort: 9464,
+      docs: true,
+    });
+    const flags = parseServeConfig(
+      ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],
+      env,
+    );
+    expect([flags.port, flags.format, flags.log, flags.host]).toEqual([1, "jsonl", "x.log", "127.0.0.1"]);
+    expect(flags.allow).toEqual(["1.2.3.4", "5.6.7.0/24", "::1"]);
+  });
+
+  it("reads the token from --token-file, trimmed, and refuses both token flags at once", () => {
+    const file = join(dir, "token");
+    writeFileSync(file, "0123456789abcdef0123456789\n");
+    expect(parseServeConfig(["--token-file", file], {}).token).toBe("0123456789abcdef0123456789");
+    expect(() => parseServeConfig(["--token-file", file, "--token", "0123456789abcdef0123"], {})).toThrow(
+      "--token and --token-file are exclusive",
+    );
+  });
+
+  it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
+    expect(parseServeConfig([], { PORT: "4000" }).port).toBe(4000);
+  });
+
+  it.each([
+    [["--port", "abc"], '--port must be a whole number from 0 to 65535 (got "abc")'],
+    [["--port", "65536"], '--port must be a whole number from 0 to 65535 (got "65536")'],
+    [["--port=-1"], '--port must be a whole number from 0 to 65535 (got "-1")'],
+    [["--format", "xml"], '--format must be one of jsonl, text (got "xml")'],
+    [["--path", "sms"], '--path must be a URL path starting with "/" (got "sms")'],
+    [["--log", ""], "--log must not be empty"],
+    [["--body-limit", "1"], '--body-limit must be a whole number from 256 to 16777216 (got "1")'],
+    [["--nope"], "unknown flag '--nope'"],
+    [["--port"], "Option '--port <value>' argument missing"],
+    [["--token", "short"], "--token must be at least 16 characters (try: openssl rand -hex 24)"],
+    [["--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token"],
+    [["--token-file", "/tmp"], "--token-file: /tmp is not a file"],
+    [["--tls-cert", "/tmp", "--tls-key", "/tmp"], "--tls-cert: /tmp is not a file"],
+    [["--allow", "10.0.0.0/99"], '--allow: "10.0.0.0/99" is not an IP address, CIDR range or host name'],
+    [["--allow", "bad host!"], '--allow: "bad host!" is not an IP address, CIDR range or host name'],
+    [["--allow", "1.2.3.4", "--trust-proxy", "proxy.example"], '--trust-proxy: "proxy.example" is not an IP address or CIDR range'],
+    [["--trust-proxy", "127.0.0.1"], "--trust-proxy only matters with --allow"],
+    [["--tls-cert", "package.json"], "--tls-cert and --tls-key go together: give both or neither"],
+    [["--metrics-port", "x"], '--metrics-port must be a whole number from 0 to 65535 (got "x")'],
+  ])("rejects %j with a clear message", (args, message) => {
+    expect(() => parseServeConfig(args, {})).toThrow(new UsageError(message));
+  });
+
+  it("names the variable when a variable is wrong", () => {
+    expect(() => parseServeConfig([], { SMS_STATUS_FSYNC: "maybe" })).toThrow(
+      'SMS_STATUS_FSYNC must be true or false (got "maybe")',
+    );
+  });
+});
+
+describe("sms-status command", () => {
+  it("--help lists every command, flag, variable and default", () => {
+    const { code, stdout } = run(["--help"]);
+    expect(code).toBe(0);
+    for (const text of ["serve", "--port N", "SMS_STATUS_PORT, PORT", "default 3000", "--format jsonl|text", "SMS_STATUS_LOG", "--fsync", "Exit codes"])
+      expect(stdout).toContain(text);
+  });
+
+  it("--version prints the package version", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dir, "../../package.json"), "utf8"));
+    expect(run(["--version"])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it.each<[string[], string, Record<string, string>]>([
+    [["--port", "abc"], "sms-status: --port must be a whole number from 0 to 65535", {}],
+    [["--bogus"], "sms-status: unknown flag '--bogus'", {}],
+    [["frobnicate"], 'sms-status: unknown command "frobnicate"', {}],
+    [[], "sms-status: SMS_STATUS_FORMAT must be one of jsonl, text", { SMS_STATUS_FORMAT: "csv" }],
+  ])("exits 2 with one clear line for %j", (args, message, env) => {
+    const { code, stderr } = run(args, env);
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toStartWith(message);
+  });
+
+  it("exits 1 with one line when the TLS certificate is not a certificate", () => {
+    const junk = join(dir, "junk.pem");
+    writeFileSync(junk, "not a certificate\n");
+    const { code, stderr } = run(["--port", "0", "--log", "tls.log", "--tls-cert", junk, "--tls-key", junk]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n").at(-1)).toStartWith("sms-status: cannot start: ");
+    expect(stderr).not.toContain("    at ");
+  });
+
+  it("exits 1 when the log directory cannot be written", () => {
+    writeFileSync(join(dir, "not-a-dir"), "");
+    const { code, stderr } = run(["--port", "0", "--log", join(dir, "not-a-dir", "status.log")]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot open log file ${join(dir, "not-a-dir", "status.log")}`);
+  });
+
+  it("prints where it listens, the callback URL and the log; SIGTERM exits 0", async () => {
+    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", "start.log"], {
+      cwd: dir,
+      stderr: "pipe",
+    });
+    spawned.push(proc);
+    const { line } = await readStartup(proc.stderr);
+    expect(line).toMatch(
+      new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
+    );
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  });
+
+  it("SIGHUP under load reopens the log without losing or splitting an entry", async () => {
+    const log = join(dir, "rotate.log");
+    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", log], {
+      cwd: dir,
+      stderr: "pipe",
+    });
+    spawned.push(proc);
+    const { port } = await readStartup(proc.stderr);
+    const acked: string[] = [];
+    let stop = false;
+    const load = Array.from({ length: 16 }, async () => {
+      while (!stop) {
+        const report = routeeReport();
+        const res = await fetch(`http://127.0.0.1:${port}/sms/status`, { method: "POST", body: JSON.stringify(report) });
+        if (res.status === 200) acked.push(report.smsId as string);
+      }
+    });
+    for (let i = 1; i <= 3; i++) {
+      await Bun.sleep(150);
+      renameSync(log, `${log}.${i}`);
+      proc.kill("SIGHUP");
+      while (!existsSync(log)) await Bun.sleep(5); // reopened: the next rename has a file to move
+    }
+    await Bun.sleep(150);
+    stop = true;
+    await Promise.all(load);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+
+    const files = [`${log}.1`, `${log}.2`, `${log}.3`, log];
+    const logged = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      if (text !== "") expect(text.endsWith("\n")).toBe(true); // a busy machine may leave one empty
+      for (const line of text.split("\n").slice(0, -1)) logged.add(JSON.parse(line).smsId);
+    }
+    expect(acked.length).toBeGreaterThan(100);
+    expect(acked.filter((id) => !logged.has(id))).toEqual([]);
+    expect(logged.size).toBe(acked.length);
+  });
+});
