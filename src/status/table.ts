@@ -8,14 +8,18 @@
  * It reads `ScannedReport`s (see status-scan.ts) and yields only what a report needs; `lookup` and
  * the library keep `MessageTracker`, which `tests/message-table.test.ts` holds this one equal to.
  */
+import type { Outcome } from "../core/outcome.ts";
 import { ByteInterner, grow } from "./byte-interner.ts";
-import { compareDates, PRICE_SCALE, type MessageOutcome, type MessageStatus } from "./tracker.ts";
+import { compareDates, compareReceived, MessageFold, RANK_FINAL, rankOf, supersedes, type DateOrder } from "./rules.ts";
+import type { MessageStatus } from "./tracker.ts";
 import {
   CAMPAIGN,
   COUNTRY,
   DELIVERED,
   DETAILED_STATUS,
   FAILED,
+  OTHER,
+  PENDING,
   LABEL,
   MESSAGE_ID,
   OPERATOR,
@@ -24,7 +28,7 @@ import {
   STATUS,
   UNKNOWN,
   UPDATED_DATE,
-  type ScannedReport,
+  ScannedReport,
 } from "./scan.ts";
 
 /** What `report` reads of one message; `forEach` reuses one object for all of them. */
@@ -34,6 +38,14 @@ export type MessageSummary = Pick<
 >;
 
 const NONE = -1;
+/** Outcome codes (scan.ts) back to names, for the rules. */
+const OUTCOME_NAMES: Outcome[] = [];
+OUTCOME_NAMES[UNKNOWN] = "unknown";
+OUTCOME_NAMES[PENDING] = "pending";
+OUTCOME_NAMES[DELIVERED] = "delivered";
+OUTCOME_NAMES[FAILED] = "failed";
+OUTCOME_NAMES[OTHER] = "unknown"; // a hand-written outcome: neither delivered nor failed
+const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 /** The per-message fields, in `#about` order; the first non-null value seen is kept. */
 const ABOUT = [COUNTRY, OPERATOR, CAMPAIGN, LABEL];
 const INITIAL = 1 << 12;
@@ -140,6 +152,14 @@ export class MessageTable {
   #latency = new Float64Array(INITIAL);
   readonly #updated = new DateColumn(true);
   readonly #received = new DateColumn(false);
+  readonly #fold = new MessageFold();
+  /** The dates of the report being added against the part's, for `supersedes`; reused, no garbage. */
+  readonly #against: DateOrder & { p: number; r: ScannedReport } = {
+    p: 0,
+    r: new ScannedReport(),
+    updatedDate: () => this.#compare(this.#updated, this.#against.p, this.#against.r, UPDATED_DATE, true),
+    receivedAt: () => this.#compare(this.#received, this.#against.p, this.#against.r, RECEIVED_AT, false),
+  };
 
   /** How many messages were seen. */
   get size(): number {
@@ -167,7 +187,7 @@ export class MessageTable {
       last = p;
       p = this.#next[p]!;
     }
-    const rank = r.final ? 2 : r.outcome === UNKNOWN ? 0 : 1;
+    const rank = rankOf(r.final, r.outcome === UNKNOWN ? "unknown" : "pending");
     if (p === NONE) {
       p = this.#newPart(key, r.part);
       if (last === NONE) this.#firstPart[m] = p;
@@ -206,38 +226,19 @@ export class MessageTable {
       label: null,
     };
     const order: number[] = [];
+    const fold = this.#fold;
     for (let m = 0; m < this.#ids.size; m++) {
       this.#partsInOrder(m, order);
-      let failed = NONE;
-      let undelivered = NONE;
-      let delivered = 0;
+      fold.reset();
       for (const p of order) {
-        const outcome = this.#state[p]! & 7;
-        if (failed === NONE && this.#state[p]! >> 3 === 2 && outcome === FAILED) failed = p;
-        if (outcome === DELIVERED) delivered++;
-        else if (undelivered === NONE) undelivered = p;
+        const state = this.#state[p]!;
+        fold.part(p, OUTCOME_NAMES[state & 7]!, state >> 3 === RANK_FINAL, orNull(this.#price[p]!), orNull(this.#latency[p]!));
       }
-      const outcome: MessageOutcome = failed !== NONE ? "failed" : delivered >= this.#parts[m]! ? "delivered" : "pending";
-      // Which part speaks for the message: the failure, else the first part not yet delivered.
-      const decisive = failed !== NONE ? failed : undelivered !== NONE ? undelivered : order[order.length - 1]!;
-
-      let micros = 0;
-      let priced = false;
-      let latency: number | null = null;
-      for (const p of order) {
-        const price = this.#price[p]!;
-        if (!Number.isNaN(price)) {
-          micros += Math.round(price * PRICE_SCALE);
-          priced = true;
-        }
-        const partLatency = this.#latency[p]!;
-        if (outcome === "delivered" && !Number.isNaN(partLatency)) latency = Math.max(latency ?? partLatency, partLatency);
-      }
-      summary.outcome = outcome;
-      summary.cost = priced ? micros / PRICE_SCALE : null;
-      summary.latency = latency;
-      summary.status =
-        outcome === "pending" && (this.#state[decisive]! & 7) === DELIVERED ? "(parts missing)" : this.#text(this.#status[decisive]!);
+      summary.outcome = fold.outcome(this.#parts[m]!);
+      const decisive = fold.decisive();
+      summary.cost = fold.cost();
+      summary.latency = fold.latency();
+      summary.status = fold.status(OUTCOME_NAMES[this.#state[decisive]! & 7], this.#text(this.#status[decisive]!));
       summary.detailedStatus = this.#text(this.#detailed[decisive]!);
       summary.country = this.#text(this.#about[m * 4]!);
       summary.operator = this.#text(this.#about[m * 4 + 1]!);
@@ -268,13 +269,11 @@ export class MessageTable {
     return id === NONE ? null : this.#values.text(id);
   }
 
-  /** Most final, then latest `updatedDate`, then last received (as `MessageTracker` decides). */
+  /** Does report `r` replace part `p`'s current one? The rule is `supersedes` (rules.ts). */
   #supersedes(p: number, r: ScannedReport, rank: number): boolean {
-    const current = this.#state[p]! >> 3;
-    if (rank !== current) return rank > current;
-    const updated = this.#compare(this.#updated, p, r, UPDATED_DATE, true);
-    if (updated !== 0) return updated > 0;
-    return this.#compare(this.#received, p, r, RECEIVED_AT, false) > 0;
+    this.#against.p = p;
+    this.#against.r = r;
+    return supersedes(rank, this.#state[p]! >> 3, this.#against);
   }
 
   /** The report's date against the part's: with compareDates, or as strings for receivedAt. */
@@ -289,8 +288,7 @@ export class MessageTable {
     }
     const text = decoder.decode(r.bytes.subarray(start, r.ends[field]!));
     const current = column.text(p)!;
-    if (asDates) return compareDates(text, current);
-    return text > current ? 1 : text < current ? -1 : 0;
+    return asDates ? compareDates(text, current) : compareReceived(text, current);
   }
 
   /** The report becomes the part's current one (price and latency apart). */

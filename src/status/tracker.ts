@@ -18,6 +18,18 @@
  */
 import type { LogEntry } from "../core/entry.ts";
 import type { Outcome } from "../core/outcome.ts";
+import {
+  compareDates,
+  compareReceived,
+  declaredParts,
+  MessageFold,
+  rankOf,
+  supersedes,
+  type DateOrder,
+  type MessageOutcome,
+} from "./rules.ts";
+
+export { compareDates, PRICE_SCALE, type MessageOutcome } from "./rules.ts";
 
 /** The fields of a log entry that status semantics read (what `parseStatusFields` returns). */
 export type StatusFields = Pick<
@@ -40,9 +52,6 @@ export type StatusFields = Pick<
   | "campaignTrackingId"
   | "label"
 >;
-
-/** A message is never `unknown`: a message with no known status yet is still pending. */
-export type MessageOutcome = Exclude<Outcome, "unknown">;
 
 /** One part's current state. */
 export interface PartStatus {
@@ -101,43 +110,6 @@ interface MessageState {
   label: string | null;
 }
 
-/** Final beats pending beats unknown, whatever the dates say. */
-function rankOf(fields: Pick<StatusFields, "final" | "outcome">): number {
-  if (fields.final) return 2;
-  return fields.outcome === "unknown" ? 0 : 1;
-}
-
-const UTC_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-/**
- * Which of two `updatedDate`s is later (-1, 0, 1); a missing or unreadable date is earliest.
- * Dates come with and without milliseconds, so `...:49Z` and `...:49.500Z` cannot be compared as
- * strings; Date.parse can, but costs more than the rest of a report, so the usual UTC form is
- * compared by its parts and only other forms are parsed.
- */
-export function compareDates(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  if (UTC_SECONDS.test(a) && UTC_SECONDS.test(b)) {
-    const x = a.slice(0, 19);
-    const y = b.slice(0, 19);
-    if (x !== y) return x < y ? -1 : 1;
-    return Math.sign(fraction(a) - fraction(b));
-  }
-  const x = Date.parse(a);
-  const y = Date.parse(b);
-  return Math.sign((Number.isNaN(x) ? -Infinity : x) - (Number.isNaN(y) ? -Infinity : y)) || 0;
-}
-
-/** The fractional seconds of `...:SS.fffZ` (0 without). */
-function fraction(date: string): number {
-  return date.length > 20 ? Number("0" + date.slice(19, -1)) : 0;
-}
-
-/** Prices are summed in millionths so that a million additions of 0.036 stay exact. */
-export const PRICE_SCALE = 1e6;
-
 /**
  * Folds delivery reports into per-message status. Feed it every entry of a log (other kinds and
  * entries without a `messageId` are ignored) in any order, then read `messages()`.
@@ -173,7 +145,7 @@ export class MessageTracker {
       };
       this.#messages.set(entry.messageId, message);
     }
-    const declared = Math.max(entry.parts ?? 1, entry.part ?? 1);
+    const declared = declaredParts(entry.parts, entry.part);
     if (Number.isFinite(declared) && declared > message.parts) message.parts = declared;
     message.country ??= this.#intern(entry.country);
     message.operator ??= this.#intern(entry.operator);
@@ -182,7 +154,7 @@ export class MessageTracker {
 
     const key = entry.smsId ?? `#${entry.part ?? 1}`;
     const part = message.partStates.find((p) => p.key === key);
-    const rank = rankOf(entry);
+    const rank = rankOf(entry.final, entry.outcome);
     if (!part) {
       message.partStates.push({
         key,
@@ -202,7 +174,7 @@ export class MessageTracker {
     }
     part.reports += 1;
     part.part ??= entry.part;
-    if (supersedes(rank, entry, part)) {
+    if (supersedes(rank, part.rank, datesAgainst(entry, part))) {
       part.outcome = entry.outcome;
       part.final = entry.final;
       part.status = this.#intern(entry.status);
@@ -241,44 +213,34 @@ export class MessageTracker {
   }
 }
 
-/** Does a report of this rank replace the part's current one? Most final, then latest, then last received. */
-function supersedes(rank: number, entry: StatusFields, current: PartState): boolean {
-  if (rank !== current.rank) return rank > current.rank;
-  const updated = compareDates(entry.updatedDate, current.updatedDate);
-  if (updated !== 0) return updated > 0;
-  // receivedAt is always toISOString(): same length, so string order is time order.
-  return entry.receivedAt > current.receivedAt;
+/** The report's dates against the part's current report's, compared only when asked. */
+function datesAgainst(entry: StatusFields, current: PartState): DateOrder {
+  return {
+    updatedDate: () => compareDates(entry.updatedDate, current.updatedDate),
+    receivedAt: () => compareReceived(entry.receivedAt, current.receivedAt),
+  };
 }
+
+const fold = new MessageFold();
 
 function derive(state: MessageState): MessageStatus {
   const parts = [...state.partStates].sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
-  const failed = parts.find((p) => p.final && p.outcome === "failed");
-  const delivered = parts.filter((p) => p.outcome === "delivered").length;
-  const outcome: MessageOutcome = failed ? "failed" : delivered >= state.parts ? "delivered" : "pending";
-  // Which part speaks for the message: the failure, else the first part not yet delivered.
-  const decisive = failed ?? parts.find((p) => p.outcome !== "delivered") ?? parts[parts.length - 1];
-
-  let micros = 0;
-  let priced = false;
-  let latency: number | null = null;
+  fold.reset();
   let reports = 0;
-  for (const p of parts) {
+  parts.forEach((p, i) => {
     reports += p.reports;
-    if (p.price !== null) {
-      micros += Math.round(p.price * PRICE_SCALE);
-      priced = true;
-    }
-    if (outcome === "delivered" && p.latency !== null) latency = Math.max(latency ?? p.latency, p.latency);
-  }
+    fold.part(i, p.outcome, p.final, p.price, p.latency);
+  });
+  const outcome = fold.outcome(state.parts);
+  const decisive = parts[fold.decisive()];
   return {
     messageId: state.messageId,
     outcome,
     parts: state.parts,
     partStatuses: parts.map(({ rank: _rank, ...status }) => status),
-    cost: priced ? micros / PRICE_SCALE : null,
-    latency,
-    // A message waiting for parts nobody reported on yet has no status name of its own.
-    status: outcome === "pending" && decisive?.outcome === "delivered" ? "(parts missing)" : decisive?.status ?? null,
+    cost: fold.cost(),
+    latency: fold.latency(),
+    status: fold.status(decisive?.outcome, decisive?.status ?? null),
     detailedStatus: decisive?.detailedStatus ?? null,
     country: state.country,
     operator: state.operator,
