@@ -9,15 +9,8 @@
  */
 
 // The plugin and its options.
-export {
-  smsStatus,
-  DEFAULT_BODY_LIMIT,
-  DEFAULT_LOG,
-  DEFAULT_PATH,
-  type HookName,
-  type ReportHook,
-  type SmsStatusOptions,
-} from "./http/plugin.ts";
+export { smsStatus, type HookName, type ReportHook, type SmsStatusOptions } from "./http/plugin.ts";
+export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./core/defaults.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
 export { RouteeCallback, RouteeStatus, RouteeStatusReason } from "./providers/routee/schema.ts";
@@ -26,19 +19,15 @@ export { routeeEntry, callbackKind } from "./providers/routee/adapter.ts";
 export { OUTCOMES, type Classification, type Outcome } from "./core/outcome.ts";
 
 // The log entry: schema + type, and its two renderings.
-export { LogEntry, EntryKind, LOG_FORMATS, blankEntry, renderJsonl, renderText, type LogFormat } from "./core/entry.ts";
+export { LogEntry, EntryKind, blankEntry } from "./core/entry.ts";
+export { LOG_FORMATS, renderJsonl, renderText, type LogFormat } from "./core/render.ts";
 
 // The answers of the routes (for hosts that document or test them).
 export { DuplicateAccepted, ErrorAnswer, ReportAccepted } from "./http/answers.ts";
 
 // The journal the entries are appended to.
-export {
-  FileJournal,
-  JournalOpenError,
-  JournalWriteError,
-  type FileJournalOptions,
-  type Journal,
-} from "./journal/file-journal.ts";
+export { FileJournal, type FileJournalOptions, type Journal } from "./journal/file-journal.ts";
+export { JournalOpenError, JournalWriteError } from "./core/errors.ts";
 
 // Retried reports.
 export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./journal/dedupe.ts";

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { renderJsonl } from "../../src/core/entry.ts";
+import { renderJsonl } from "../../src/core/render.ts";
 import { routeeEntry } from "../../src/providers/routee/adapter.ts";
 import type { RouteeCallback } from "../../src/providers/routee/schema.ts";
 

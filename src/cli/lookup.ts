@@ -1,9 +1,11 @@
 /** `sms-status lookup MESSAGE_ID`: one message's parts, every report for it, its status and cost. */
-import { parseFlags, UsageError, type Env } from "./flags.ts";
+import { parseFlags, type Env } from "./flags.ts";
+import { UsageError } from "./errors.ts";
 import type { LogEntry } from "../core/entry.ts";
 import { parseEntry, readLines } from "../log/reader.ts";
 import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
-import { CommandError, JSON_OPTION, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
+import { JSON_OPTION, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
+import { CommandError } from "./errors.ts";
 
 /** What `lookup --json` prints. */
 export interface Lookup {

@@ -1,10 +1,8 @@
 /** What the log-reading commands (report, lookup, tail) share: flags, file lists, times, tables. */
-import { escapeControls } from "../core/entry.ts";
-import { UsageError, type Env } from "./flags.ts";
-import { DEFAULT_LOG } from "../http/plugin.ts";
-
-/** A failure the user can meet at run time (nothing found, nothing to follow): exit 1. */
-export class CommandError extends Error {}
+import { escapeControls } from "../core/escape.ts";
+import { type Env } from "./flags.ts";
+import { UsageError } from "./errors.ts";
+import { DEFAULT_LOG } from "../core/defaults.ts";
 
 /** One flag of a command, for `parseFlags` and for the help text. */
 export interface OptionSpec {

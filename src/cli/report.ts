@@ -2,7 +2,8 @@
  * `sms-status report`: messages (not callbacks) by outcome, delivery rate, cost, failures and
  * latency, from one or more JSONL logs, streamed.
  */
-import { parseFlags, UsageError, type Env } from "./flags.ts";
+import { parseFlags, type Env } from "./flags.ts";
+import { UsageError } from "./errors.ts";
 import type { EntryKind } from "../core/entry.ts";
 import { eachLine, parseStatusFields, readBlocks, receivedAtOf } from "../log/reader.ts";
 import { PRICE_SCALE, type MessageOutcome } from "../status/tracker.ts";

@@ -1,11 +1,14 @@
 /** `sms-status tail`: the log for people, one line per entry, optionally following it. */
 import { statSync } from "node:fs";
-import { parseFlags, UsageError, type Env } from "./flags.ts";
+import { parseFlags, type Env } from "./flags.ts";
+import { UsageError } from "./errors.ts";
 import { EntryKind, type LogEntry } from "../core/entry.ts";
 import { LogFollower } from "../log/follow.ts";
-import { isGzip, lastLines, parseEntry, TextFormatDetector, TextFormatLogError } from "../log/reader.ts";
+import { isGzip, lastLines, parseEntry, TextFormatDetector } from "../log/reader.ts";
+import { TextFormatLogError } from "../core/errors.ts";
 import { OUTCOMES, type Outcome } from "../core/outcome.ts";
-import { CommandError, LOG_OPTION, logFiles, safe, useColour, wholeNumberFlag, type Command, type OptionSpec } from "./output.ts";
+import { LOG_OPTION, logFiles, safe, useColour, wholeNumberFlag, type Command, type OptionSpec } from "./output.ts";
+import { CommandError } from "./errors.ts";
 
 const KINDS = EntryKind.anyOf.map((k) => k.const) as EntryKind[];
 

@@ -1,9 +1,6 @@
 /**
- * The log entry: one per callback received, whatever the provider, and its two renderings.
- *
- * JSONL is the default and the format every reader in this project analyses. `text` reproduces
- * the wording and line structure of Routee's original PHP recipe so that whatever parsed that
- * file keeps working. In both, a field value can never break a line or forge another entry.
+ * The log entry: one per callback received, whatever the provider. Its renderings are in
+ * render.ts; its fields are the same in the file log and the databases.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { OUTCOMES } from "./outcome.ts";
@@ -51,9 +48,6 @@ export const LogEntry = Type.Object(
 );
 export type LogEntry = Static<typeof LogEntry>;
 
-export type LogFormat = "jsonl" | "text";
-export const LOG_FORMATS: readonly LogFormat[] = ["jsonl", "text"];
-
 let lastMs = -1;
 let lastIso = "";
 
@@ -94,90 +88,3 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
     report,
   };
 }
-
-/**
- * One JSON object on one line, newline-terminated. With `raw`, the text the report arrived as, that
- * text is the `report` field as is (it parsed as JSON, so it is valid there): the body exactly as
- * received, and no second serialisation of it on the hot path. A raw body spread over several
- * lines is serialised again instead.
- */
-export function renderJsonl(entry: LogEntry, raw?: string): string {
-  if (raw !== undefined && entry.error === undefined && raw.indexOf("\n") < 0 && raw.indexOf("\r") < 0) {
-    // `report` is the last field: serialise the rest and close the object with the raw text.
-    const report = entry.report;
-    entry.report = undefined;
-    const head = JSON.stringify(entry);
-    entry.report = report;
-    const line = head.slice(0, -1) + ',"report":' + raw + "}\n";
-    // Only non-ASCII text, or a \u escape that parsing turned into a character, can bring one.
-    return raw.indexOf("\\u") < 0 && isAscii(raw) ? line : escapeBreakers(line);
-  }
-  return escapeBreakers(JSON.stringify(entry) + "\n");
-}
-
-// JSON.stringify escapes C0 controls, CR and LF, but leaves C1 controls (NEL, U+0085, is a line
-// break to some readers) and U+2028/U+2029 raw; inside JSON strings, escaping them is lossless.
-const HAS_BREAKER = /[\u0080-\u009f\u2028\u2029]/;
-const BREAKERS = /[\u0080-\u009f\u2028\u2029]/g;
-
-function escapeBreakers(line: string): string {
-  return HAS_BREAKER.test(line) ? line.replace(BREAKERS, escapeChar) : line;
-}
-
-/** Every UTF-16 unit is one UTF-8 byte: no character outside ASCII (counted natively, fast). */
-function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, "utf8") === text.length;
-}
-
-// Everything a terminal or a line reader could treat as a break or a control sequence.
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-function escapeChar(ch: string): string {
-  return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
-}
-
-/** Text with every control character and line separator written as `\uXXXX`: safe on one line or a terminal. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, escapeChar);
-}
-
-/** A value as PHP's string concatenation would print it (null and missing print nothing). */
-function textValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const s = typeof value === "string" ? value : typeof value === "number" ? String(value) : JSON.stringify(value);
-  return escapeControls(s);
-}
-
-/** The price as it appeared in the report (`"0.0360"` stays `0.0360`), as the PHP script printed it. */
-function priceAsSent(entry: LogEntry): unknown {
-  const report = entry.report as { price?: unknown } | null;
-  return report && typeof report === "object" && report.price !== undefined ? report.price : entry.price;
-}
-
-/**
- * The original recipe's lines:
- * `Your message to <to> (message id <id>) was DELIVERED.` + `The cost was <price>`, the same with
- * FAILED for every failed outcome, `Your message to <to> has a status of: <name>` otherwise, and
- * `This is not a delivery receipt` for callbacks that are not per-SMS reports.
- */
-export function renderText(entry: LogEntry): string {
-  if (entry.kind === "rejected") {
-    const why = entry.error ? `${entry.error.reason}: ${entry.error.message}` : "rejected";
-    return `Rejected callback (${textValue(why)}): ${textValue(entry.report)}\n`;
-  }
-  if (entry.kind !== "dlr") return "This is not a delivery receipt\n";
-  const to = textValue(entry.to);
-  if (entry.outcome === "delivered" || entry.outcome === "failed") {
-    const verb = entry.outcome === "delivered" ? "DELIVERED" : "FAILED";
-    return (
-      `Your message to ${to} (message id ${textValue(entry.messageId)}) was ${verb}.\n` +
-      `The cost was ${textValue(priceAsSent(entry))}\n`
-    );
-  }
-  return `Your message to ${to} has a status of: ${textValue(entry.status)}\n`;
-}
-
-export const RENDERERS: Record<LogFormat, (entry: LogEntry, raw?: string) => string> = {
-  jsonl: renderJsonl,
-  text: renderText,
-};

@@ -9,9 +9,6 @@ import ipaddr from "ipaddr.js";
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-/** Shorter secrets are refused: a token in a URL must resist guessing. */
-export const MIN_TOKEN_LENGTH = 16;
-
 /**
  * Compare a presented token with the secret in constant time. Both are hashed first, so neither
  * the secret's length nor the position of the first difference shows in the timing.

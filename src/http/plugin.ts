@@ -5,10 +5,12 @@
  * (src/receiver.ts), which validates it with TypeBox, classifies it and writes it to the journal.
  */
 import { Elysia } from "elysia";
-import { Allowlist, MIN_TOKEN_LENGTH } from "./access.ts";
+import { Allowlist } from "./access.ts";
+import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH, HEALTH_PATH, MIN_TOKEN_LENGTH } from "../core/defaults.ts";
 import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
 import type { DuplicateFilterOptions } from "../journal/dedupe.ts";
-import { LOG_FORMATS, type LogEntry, type LogFormat } from "../core/entry.ts";
+import { type LogEntry } from "../core/entry.ts";
+import { LOG_FORMATS, type LogFormat } from "../core/render.ts";
 import { FileJournal, type Journal } from "../journal/file-journal.ts";
 import { Metrics } from "./metrics.ts";
 import { RouteeCallback } from "../providers/routee/schema.ts";
@@ -67,9 +69,6 @@ export interface SmsStatusOptions {
 export type ReportHook = (entry: LogEntry) => unknown;
 export type HookName = "onReport" | "onDelivered" | "onFailed";
 
-export const DEFAULT_PATH = "/sms/status";
-export const DEFAULT_LOG = "./sms-status.log";
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 function assertOptions(options: SmsStatusOptions): void {
   const fail = (what: string) => {
@@ -92,7 +91,7 @@ function assertOptions(options: SmsStatusOptions): void {
 export function smsStatus(options: SmsStatusOptions = {}) {
   assertOptions(options);
   const path = options.path ?? DEFAULT_PATH;
-  const healthPath = options.healthPath ?? "/healthz";
+  const healthPath = options.healthPath ?? HEALTH_PATH;
   // Checked now, held open from the first write: an instance that `.use()` drops as a duplicate
   // (same name + seed) never keeps a file descriptor.
   const journal = options.journal ?? new FileJournal(options.log ?? DEFAULT_LOG, { fsync: options.fsync, lazy: true });

@@ -9,6 +9,7 @@
  * filter makes no garbage-collected object per key: with a Map of 100 000 live string keys among a
  * server's short-lived garbage, the process grew to about twice the memory it needed.
  */
+import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_WINDOW_MS } from "../core/defaults.ts";
 import type { LogEntry } from "../core/entry.ts";
 
 export interface DuplicateFilterOptions {
@@ -17,14 +18,6 @@ export interface DuplicateFilterOptions {
   /** The most keys remembered; the oldest is forgotten first. About 140 bytes each, allocated at start. @default 50_000 */
   maxKeys?: number;
 }
-
-export const DEFAULT_DEDUPE_WINDOW_MS = 48 * 3600_000;
-/**
- * Enough for every retry window but the largest senders' (raise it for those): each key costs about
- * 140 bytes, and the process's peak memory grows by about three times what the filter holds,
- * because the garbage collector sizes its heap after what is live.
- */
-export const DEFAULT_DEDUPE_MAX_KEYS = 50_000;
 
 /**
  * The identity of one status report: the part (`smsId`, else `messageId` + `part`), the status name

@@ -20,6 +20,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { JournalOpenError, JournalWriteError } from "../core/errors.ts";
 
 export interface Journal {
   /** Resolves once the line is written; rejects with `JournalWriteError` if it could not be. */
@@ -56,16 +57,6 @@ export interface FileJournalOptions {
    */
   lazy?: boolean;
 }
-
-/** A write to the log failed; the message is safe to show (no internal paths). */
-export class JournalWriteError extends Error {
-  constructor(readonly code: string) {
-    super(`log write failed (${code})`);
-  }
-}
-
-/** The log cannot be opened at start; the message says which path and why. */
-export class JournalOpenError extends Error {}
 
 /** What both Bun's FileSink and the node:fs fallback (Deno) offer. */
 interface Writer {
@@ -135,7 +126,7 @@ export class FileJournal implements Journal {
       this.#open();
       if (options.lazy) this.#release();
     } catch (error) {
-      throw new JournalOpenError(`cannot open log file ${path}: ${describe(error)}`);
+      throw new JournalOpenError(`cannot open log file ${path}: ${describe(error)}`, { cause: error });
     }
   }
 
@@ -262,7 +253,7 @@ export class FileJournal implements Journal {
       this.#rollBack(data);
       this.#release();
       this.#setHealthy(false, error);
-      batch.reject(new JournalWriteError(errorCode(error)));
+      batch.reject(new JournalWriteError(errorCode(error), { cause: error }));
     }
   }
 

@@ -8,16 +8,7 @@ import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import type { LogEntry } from "../core/entry.ts";
 import type { StatusFields } from "../status/tracker.ts";
-
-/** A log cannot be read at all (missing, unreadable, corrupt gzip); the message names the file. */
-export class LogReadError extends Error {}
-
-/** The file is a `--format text` log, which has no fields to analyse. */
-export class TextFormatLogError extends LogReadError {
-  constructor(readonly file: string) {
-    super(`${file} looks like a text-format log; report/lookup/tail need --format jsonl`);
-  }
-}
+import { LogReadError, TextFormatLogError } from "../core/errors.ts";
 
 /** The lines `renderText` writes (and the original PHP recipe wrote). */
 const TEXT_LINE = /^(Your message to |The cost was |This is not a delivery receipt|Rejected callback \()/;
@@ -69,7 +60,7 @@ function openForReading(path: string): number {
   try {
     return openSync(path, "r");
   } catch (error) {
-    throw new LogReadError(`cannot read ${path}: ${describe(error)}`);
+    throw new LogReadError(`cannot read ${path}: ${describe(error)}`, { cause: error });
   }
 }
 
@@ -167,7 +158,7 @@ export async function readBlocks(
     } catch (error) {
       if (error instanceof LogReadError) throw error;
       const where = gzip && (error as { code?: string }).code?.startsWith("Z_") ? " (gzip)" : "";
-      throw new LogReadError(`cannot read ${path}${where}: ${describe(error)}`);
+      throw new LogReadError(`cannot read ${path}${where}: ${describe(error)}`, { cause: error });
     } finally {
       await source?.close();
     }

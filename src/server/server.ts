@@ -5,8 +5,9 @@
  */
 import type { Server } from "bun";
 import { Elysia, type AnyElysia } from "elysia";
+import { HEALTH_PATH } from "../core/defaults.ts";
 import { Allowlist } from "../http/access.ts";
-import type { ServeConfig } from "../cli/flags.ts";
+import type { ServeConfig } from "./config.ts";
 import { FileJournal } from "../journal/file-journal.ts";
 import { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
@@ -50,7 +51,7 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       return answer(500, { error: "internal", message: "internal error" });
     })
     .use(docs ?? new Elysia())
-    .use(receiverRoutes(receiver, { path: config.path, healthPath: "/healthz" }))
+    .use(receiverRoutes(receiver, { path: config.path, healthPath: HEALTH_PATH }))
     .all(
       config.path,
       function methodNotAllowed() {

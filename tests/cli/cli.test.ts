@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readStartup } from "../../scripts/lib/startup.ts";
-import { parseServeConfig, UsageError } from "../../src/cli/flags.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
+import { UsageError } from "../../src/cli/errors.ts";
 import { routeeReport, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("cli-");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { renderJsonl, renderText, type LogEntry } from "../../src/core/entry.ts";
+import { type LogEntry } from "../../src/core/entry.ts";
+import { renderJsonl, renderText } from "../../src/core/render.ts";
 import { routeeEntry } from "../../src/providers/routee/adapter.ts";
 import { routeeReport } from "../helpers/utils.ts";
 

@@ -1,6 +1,7 @@
 /** A small log with known figures, shared by the report, lookup and tail tests. */
 import { writeFileSync } from "node:fs";
-import { blankEntry, renderJsonl } from "../../src/core/entry.ts";
+import { blankEntry } from "../../src/core/entry.ts";
+import { renderJsonl } from "../../src/core/render.ts";
 import { dlrLine, status } from "./utils.ts";
 
 const at = (hour: number, minute = 0) => `2024-05-01T${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}:00.000Z`;

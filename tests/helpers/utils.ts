@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
-import { renderJsonl } from "../../src/core/entry.ts";
+import { renderJsonl } from "../../src/core/render.ts";
 import { routeeEntry } from "../../src/providers/routee/adapter.ts";
 import type { RouteeCallback } from "../../src/providers/routee/schema.ts";
 

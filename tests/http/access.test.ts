@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "../../src/http/access.ts";
-import { parseServeConfig } from "../../src/cli/flags.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { smsStatus } from "../../src/http/plugin.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { logEntries, post, routeeReport, tempDir } from "../helpers/utils.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import { parseServeConfig } from "../../src/cli/flags.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { docs } from "../../src/server/docs.ts";
 import { smsStatus } from "../../src/index.ts";
 import { createServer } from "../../src/server/server.ts";

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { DuplicateFilter, duplicateKey } from "../../src/journal/dedupe.ts";
-import { renderJsonl } from "../../src/core/entry.ts";
+import { renderJsonl } from "../../src/core/render.ts";
 import { routeeEntry } from "../../src/providers/routee/adapter.ts";
 import { smsStatus } from "../../src/http/plugin.ts";
 import { logEntries, post, routeeReport, tempDir } from "../helpers/utils.ts";

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { FileJournal, JournalOpenError, JournalWriteError } from "../../src/journal/file-journal.ts";
+import { FileJournal } from "../../src/journal/file-journal.ts";
+import { JournalOpenError, JournalWriteError } from "../../src/core/errors.ts";
 import { tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("journal-");

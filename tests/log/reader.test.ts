@@ -2,16 +2,10 @@ import { describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { renderText, type LogEntry } from "../../src/core/entry.ts";
-import {
-  lastLines,
-  LogReadError,
-  parseEntry,
-  parseStatusFields,
-  readLines,
-  receivedAtOf,
-  TextFormatLogError,
-} from "../../src/log/reader.ts";
+import { type LogEntry } from "../../src/core/entry.ts";
+import { renderText } from "../../src/core/render.ts";
+import { lastLines, parseEntry, parseStatusFields, readLines, receivedAtOf } from "../../src/log/reader.ts";
+import { LogReadError, TextFormatLogError } from "../../src/core/errors.ts";
 import { dlrLine, status, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir();

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseServeConfig } from "../../src/cli/flags.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { logEntries, routeeReport, tempDir } from "../helpers/utils.ts";
 

@@ -6,8 +6,9 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseServeConfig } from "../../src/cli/flags.ts";
-import { FileJournal, JournalWriteError } from "../../src/journal/file-journal.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
+import { FileJournal } from "../../src/journal/file-journal.ts";
+import { JournalWriteError } from "../../src/core/errors.ts";
 import { startServer } from "../../src/server/server.ts";
 import { routeeReport } from "../helpers/utils.ts";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
-import { parseServeConfig } from "../../src/cli/flags.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { LogEntry } from "../../src/core/entry.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { logLines, routeeReport, tempDir } from "../helpers/utils.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SERVE_FLAGS } from "../../src/cli/flags.ts";
+import { SERVE_FLAGS } from "../../src/cli/serve-flags.ts";
 
 const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
 

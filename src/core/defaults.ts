@@ -1,0 +1,23 @@
+/**
+ * Every default in one place: the plugin, the server's flags, the help text and the readers take
+ * them from here, so that none of them has to import another layer for a number.
+ */
+
+/** Path of the callback route. */
+export const DEFAULT_PATH = "/sms/status";
+/** Path of the health check (the plugin's and the server's). */
+export const HEALTH_PATH = "/healthz";
+/** The log file, relative to the working directory. */
+export const DEFAULT_LOG = "./sms-status.log";
+/** Largest accepted body in bytes: Routee's reports are about 1 KB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** Shorter secrets are refused: a token in a URL must resist guessing. */
+export const MIN_TOKEN_LENGTH = 16;
+/** How long a report is remembered for duplicate detection: Routee retries for 24 hours. */
+export const DEFAULT_DEDUPE_WINDOW_MS = 48 * 3600_000;
+/**
+ * Enough for every retry window but the largest senders' (raise it for those): each key costs about
+ * 140 bytes, and the process's peak memory grows by about three times what the filter holds,
+ * because the garbage collector sizes its heap after what is live.
+ */
+export const DEFAULT_DEDUPE_MAX_KEYS = 50_000;

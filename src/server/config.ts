@@ -1,0 +1,26 @@
+/** The standalone server's configuration, as the CLI's `serve` flags produce it (cli/serve-flags.ts). */
+import type { LogFormat } from "../core/render.ts";
+
+export interface ServeConfig {
+  port: number;
+  host: string;
+  path: string;
+  log: string;
+  format: LogFormat;
+  fsync: boolean;
+  bodyLimit: number;
+  dedupeKeys: number;
+  dedupeHours: number;
+  idleTimeout: number;
+  /** The shared secret, from --token or read from --token-file. */
+  token: string | null;
+  tokenFile: string | null;
+  allow: string[];
+  trustProxy: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
+  metricsHost: string;
+  /** null: no metrics listener. */
+  metricsPort: number | null;
+  docs: boolean;
+}
