@@ -9,28 +9,36 @@
  */
 
 // The plugin and its options.
-export { smsStatus, type HookName, type ReportHook, type SmsStatusOptions } from "./http/plugin.ts";
+export { smsStatus } from "./http/plugin.ts";
+export { type HookName, type ReportHook, type SmsStatusOptions } from "./http/options.ts";
 export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./core/defaults.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
 export { RouteeCallback, RouteeStatus, RouteeStatusReason } from "./providers/routee/schema.ts";
 export { classify } from "./providers/routee/classify.ts";
 export { routeeEntry, callbackKind } from "./providers/routee/adapter.ts";
+export { routee } from "./providers/routee/index.ts";
+export type { InvalidBody, Provider, ProviderReading } from "./providers/provider.ts";
 export { OUTCOMES, type Classification, type Outcome } from "./core/outcome.ts";
 
 // The log entry: schema + type, and its two renderings.
-export { LogEntry, EntryKind, blankEntry } from "./core/entry.ts";
+export { LogEntry, EntryKind, blankEntry, type ReceivedEntry } from "./core/entry.ts";
 export { LOG_FORMATS, renderJsonl, renderText, type LogFormat } from "./core/render.ts";
 
 // The answers of the routes (for hosts that document or test them).
 export { DuplicateAccepted, ErrorAnswer, ReportAccepted } from "./http/answers.ts";
 
-// The journal the entries are appended to.
+// Where entries go: the Store interface and the file store (a journal plus its format).
+export type { Store, StoreStats } from "./store/store.ts";
+export { FileStore, type FileStoreOptions } from "./store/file-store.ts";
+
+// The journal the file store appends to.
 export { FileJournal, type FileJournalOptions, type Journal } from "./journal/file-journal.ts";
 export { JournalOpenError, JournalWriteError } from "./core/errors.ts";
 
 // Retried reports.
-export { DuplicateFilter, duplicateKey, type DuplicateFilterOptions } from "./journal/dedupe.ts";
+export { DuplicateFilter, type DuplicateFilterOptions } from "./journal/dedupe.ts";
+export { duplicateKey } from "./core/identity.ts";
 
 // Message status from many reports: per part the most final, then the latest; per message all parts.
 export {
@@ -41,6 +49,7 @@ export {
   type PartStatus,
   type StatusFields,
 } from "./status/tracker.ts";
+export { supersedes, rankOf, MessageFold, PRICE_SCALE } from "./status/rules.ts";
 
 // Who may post: token comparison and the address allowlist.
 export { Allowlist, clientAddress, presentedToken, tokenMatches, type AllowlistOptions } from "./http/access.ts";

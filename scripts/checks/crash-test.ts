@@ -32,7 +32,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { RECOVERY_TAIL_BYTES } from "../../src/store/recent.ts";
+import { RECOVERY_TAIL_BYTES } from "../../src/store/file-recent.ts";
 
 const USAGE =
   "usage: bun scripts/checks/crash-test.ts [--rounds N] [--seconds S] [--concurrency C] [--resend N] [--fsync]\n" +

@@ -64,11 +64,11 @@ export async function serve(config: ServeConfig): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGHUP", () => {
-    server.journal.reopen().then(() =>
+    server.store.reopen().then(() =>
       process.stderr.write(
-        server.journal.healthy
+        server.store.healthy
           ? `sms-status: SIGHUP: reopened ${resolve(config.log)}\n`
-          : `sms-status: SIGHUP: cannot reopen ${resolve(config.log)} (${server.journal.lastError}); answering 503 until it can\n`,
+          : `sms-status: SIGHUP: cannot reopen ${resolve(config.log)} (${server.store.lastError}); answering 503 until it can\n`,
       ),
     );
   });

@@ -88,3 +88,10 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
     report,
   };
 }
+
+/** An entry a provider made from a callback, with the body's text when the entry records it whole. */
+export interface ReceivedEntry {
+  entry: LogEntry;
+  /** The body as received; `renderJsonl` writes it as the `report` field without serialising again. */
+  raw?: string;
+}

@@ -28,7 +28,8 @@ export class Metrics {
   readonly #ackCounts = new Array<number>(ACK_BUCKETS.length + 1).fill(0);
   #ackSum = 0;
   #ackCount = 0;
-  gauges: MetricsGauges | null = null;
+  /** One set per receiver that counts into this instance; rendered together. */
+  readonly #gauges: MetricsGauges[] = [];
 
   /** kind -> outcome -> count; nested so that counting builds no string per report. */
   readonly #reports = new Map<string, Map<string, number>>();
@@ -37,6 +38,11 @@ export class Metrics {
     let byOutcome = this.#reports.get(kind);
     if (!byOutcome) this.#reports.set(kind, (byOutcome = new Map()));
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+  }
+
+  /** Read these live figures at every render; several receivers sharing one `Metrics` add up. */
+  watch(gauges: MetricsGauges): void {
+    this.#gauges.push(gauges);
   }
 
   reject(reason: string): void {
@@ -73,13 +79,14 @@ export class Metrics {
     out.push(`sms_status_forbidden_total ${this.refused.get("forbidden") ?? 0}`);
     family("sms_status_write_errors_total", "counter", "Log writes that failed (answered 503).");
     out.push(`sms_status_write_errors_total ${this.writeErrors}`);
-    if (this.gauges) {
+    if (this.#gauges.length > 0) {
+      const sum = (read: (g: MetricsGauges) => number) => this.#gauges.reduce((total, g) => total + read(g), 0);
       family("sms_status_log_bytes_written_total", "counter", "Bytes appended to the log since start.");
-      out.push(`sms_status_log_bytes_written_total ${this.gauges.logBytes()}`);
+      out.push(`sms_status_log_bytes_written_total ${sum((g) => g.logBytes())}`);
       family("sms_status_log_writable", "gauge", "1 while the log can be written, 0 otherwise.");
-      out.push(`sms_status_log_writable ${this.gauges.logWritable() ? 1 : 0}`);
+      out.push(`sms_status_log_writable ${this.#gauges.every((g) => g.logWritable()) ? 1 : 0}`);
       family("sms_status_duplicate_keys", "gauge", "Reports remembered for duplicate detection.");
-      out.push(`sms_status_duplicate_keys ${this.gauges.duplicateKeys()}`);
+      out.push(`sms_status_duplicate_keys ${sum((g) => g.duplicateKeys())}`);
     }
     family("sms_status_ack_seconds", "histogram", "Time from request to answer for reports; Routee retries past 2 s.");
     let cumulative = 0;

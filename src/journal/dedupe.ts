@@ -9,33 +9,14 @@
  * filter makes no garbage-collected object per key: with a Map of 100 000 live string keys among a
  * server's short-lived garbage, the process grew to about twice the memory it needed.
  */
-import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_WINDOW_MS } from "../core/defaults.ts";
 import type { LogEntry } from "../core/entry.ts";
+import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_WINDOW_MS } from "../core/defaults.ts";
 
 export interface DuplicateFilterOptions {
   /** How long a report is remembered. @default 48 hours */
   windowMs?: number;
   /** The most keys remembered; the oldest is forgotten first. About 140 bytes each, allocated at start. @default 50_000 */
   maxKeys?: number;
-}
-
-/**
- * The identity of one status report: the part (`smsId`, else `messageId` + `part`), the status name
- * and its `updatedDate`. Only per-SMS reports have one.
- */
-export function duplicateKey(entry: LogEntry): string | null {
-  if (entry.kind !== "dlr") return null;
-  // Length-prefixed and tagged, so that no choice of field values makes two reports one key
-  // (an smsId "m#1" is not messageId "m" part 1; a separator inside a value moves nothing).
-  const part =
-    entry.smsId !== null
-      ? `s${entry.smsId.length}:${entry.smsId}`
-      : entry.messageId !== null
-        ? `m${entry.messageId.length}:${entry.messageId}#${entry.part ?? ""}`
-        : null;
-  if (part === null) return null;
-  const status = entry.status ?? "";
-  return `${entry.provider}\u0000${part}\u0000${status.length}:${status}\u0000${entry.updatedDate ?? ""}`;
 }
 
 /** Bytes of ring space per key: Routee's keys are about 80 (a UUID, a status, a date). */
@@ -92,6 +73,18 @@ export class DuplicateFilter {
     while (slots < entries * 2) slots *= 2;
     this.#table = new Int32Array(slots);
     this.#mask = slots - 1;
+  }
+
+  /**
+   * Remember reports stored before a restart (a store's `recent()`), those still inside the
+   * window, so that their retries stay duplicates.
+   */
+  rememberStored(entries: Iterable<LogEntry>, keyOf: (entry: LogEntry) => string | null, now = Date.now()): void {
+    for (const entry of entries) {
+      const key = keyOf(entry);
+      const seenAt = Date.parse(entry.receivedAt);
+      if (key !== null && Number.isFinite(seenAt) && now - seenAt < this.windowMs) this.add(key, seenAt);
+    }
   }
 
   /** Keys remembered now. */

@@ -7,14 +7,15 @@ import type { Server } from "bun";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
 import { Allowlist } from "../http/access.ts";
-import type { ServeConfig } from "./config.ts";
-import { FileJournal } from "../journal/file-journal.ts";
-import { Metrics } from "../http/metrics.ts";
+import { answer } from "../http/answers.ts";
+import type { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
-import { answer, createReceiver } from "../http/receiver.ts";
+import { setUpReceiver } from "../http/setup.ts";
+import type { Store } from "../store/store.ts";
+import type { ServeConfig } from "./config.ts";
 
 export interface RunningServer {
-  journal: FileJournal;
+  store: Store;
   metrics: Metrics;
   /** The port actually bound (useful with port 0). */
   port: number;
@@ -32,18 +33,19 @@ const TRANSPORT_SLACK_BYTES = 1 << 20;
  * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
  */
 export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
-  const journal = new FileJournal(config.log, { fsync: config.fsync });
-  const metrics = new Metrics();
-  const receiver = createReceiver({
-    journal,
-    format: config.format,
-    bodyLimit: config.bodyLimit,
-    dedupe: config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
-    token: config.token ?? undefined,
-    allow: allowlist,
-    trustProxy: config.trustProxy,
-    metrics,
-  });
+  const { receiver, store, metrics } = setUpReceiver(
+    {
+      log: config.log,
+      format: config.format,
+      fsync: config.fsync,
+      bodyLimit: config.bodyLimit,
+      dedupe: config.dedupeKeys === 0 ? false : { maxKeys: config.dedupeKeys, windowMs: config.dedupeHours * 3600_000 },
+      token: config.token ?? undefined,
+      allow: allowlist,
+      trustProxy: config.trustProxy,
+    },
+    false,
+  );
   const app = new Elysia()
     .onError(function answerUnhandled({ code }) {
       // Never a stack trace or an internal path in an answer.
@@ -59,7 +61,7 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       },
       { detail: { hide: true } },
     );
-  return { app, journal, metrics, receiver };
+  return { app, store, metrics, receiver };
 }
 
 /** Resolve the allowlist, build, listen. */
@@ -69,7 +71,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     allowlist = new Allowlist({ allow: config.allow });
     await allowlist.start();
   }
-  const { app, journal, metrics, receiver } = createServer(config, allowlist, docs);
+  const { app, store, metrics, receiver } = createServer(config, allowlist, docs);
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
@@ -97,7 +99,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           },
         });
   return {
-    journal,
+    store,
     metrics,
     port: server.port!,
     metricsPort: metricsServer?.port ?? null,
@@ -105,7 +107,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       allowlist?.stop();
       await server.stop(false);
       await metricsServer?.stop();
-      await journal.close();
+      await store.close();
     },
   };
 }

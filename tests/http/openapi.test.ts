@@ -61,12 +61,12 @@ describe("the server's --docs flag", () => {
     const config = parseServeConfig(["--log", join(dir, "server.log")], {});
     const plain = createServer(config);
     expect((await plain.app.handle(new Request("http://localhost/openapi/json"))).status).toBe(404);
-    await plain.journal.close();
-    const { app: withDocs, journal } = createServer(config, undefined, docs());
+    await plain.store.close();
+    const { app: withDocs, store } = createServer(config, undefined, docs());
     const doc = await openapiJson(withDocs);
     expect(doc.paths["/sms/status"]!.post).toBeDefined();
     expect(Object.keys(doc.paths["/sms/status"]!)).toEqual(["post"]); // the 405 catch-all is hidden
     expect((await withDocs.handle(new Request("http://localhost/openapi"))).status).toBe(200);
-    await journal.close();
+    await store.close();
   });
 });

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import type { Journal } from "../../src/journal/file-journal.ts";
-import { smsStatus, type SmsStatusOptions } from "../../src/http/plugin.ts";
+import { smsStatus } from "../../src/http/plugin.ts";
+import { type SmsStatusOptions } from "../../src/http/options.ts";
 import { logEntries, logLines, post, routeeReport, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("plugin-");

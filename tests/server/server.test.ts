@@ -86,7 +86,7 @@ describe("the server on a real port", () => {
     expect((await send(routeeReport())).status).toBe(200);
     rmSync(log);
     symlinkSync("/dev/full", log); // every write now fails with ENOSPC
-    await server.journal.reopen();
+    await server.store.reopen();
 
     const report = routeeReport({ messageId: "during-outage" });
     const failed = await send(report);

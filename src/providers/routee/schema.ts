@@ -8,6 +8,9 @@
  * (`additionalProperties: true`), because Elysia would otherwise strip them before the handler.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { ValueError } from "@sinclair/typebox/errors";
+import type { InvalidBody } from "../provider.ts";
 
 /** Routee's docs show numbers both as JSON numbers and as strings; real payloads use numbers. */
 export const NumericValue = Type.Union(
@@ -72,8 +75,35 @@ export const RouteeCallback = Type.Object(
 );
 export type RouteeCallback = Static<typeof RouteeCallback>;
 
+/** Compiled once, at import. */
+const checkCallback = TypeCompiler.Compile(RouteeCallback);
+
+/**
+ * Null when the body's known fields have the types Routee documents; else what is wrong, naming
+ * the innermost offending field (`status.name`).
+ */
+export function invalidField(body: unknown): InvalidBody | null {
+  if (checkCallback.Check(body)) return null;
+  const valueError = checkCallback.Errors(body).First();
+  const path = valueError ? innermostPath(valueError) : "";
+  const field = path.replace(/^\//, "").replaceAll("/", ".");
+  return field ? { field, message: `${field} must be ${describeField(path)}` } : { message: "the body must be a JSON object" };
+}
+
+/** A nullable field fails as a union at its own path; the branch errors say what inside it failed. */
+function innermostPath(error: ValueError): string {
+  let path = error.path;
+  for (const branch of error.errors ?? []) {
+    for (const inner of branch) {
+      const candidate = innermostPath(inner);
+      if (candidate.length > path.length) path = candidate;
+    }
+  }
+  return path;
+}
+
 /** Where a validation error points (`/status/name`), say what was expected there. */
-export function describeField(path: string): string {
+function describeField(path: string): string {
   let schema: TSchema | undefined = RouteeCallback;
   for (const key of path.split("/").filter(Boolean)) {
     schema = unwrapNullable(schema)?.properties?.[key] as TSchema | undefined;

@@ -1,0 +1,75 @@
+/** The plugin's options, with their defaults and the check that fails at once on a bad one. */
+import { MIN_TOKEN_LENGTH } from "../core/defaults.ts";
+import type { LogEntry } from "../core/entry.ts";
+import { LOG_FORMATS, type LogFormat } from "../core/render.ts";
+import type { DuplicateFilterOptions } from "../journal/dedupe.ts";
+import type { Journal } from "../journal/file-journal.ts";
+import type { Allowlist } from "./access.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface SmsStatusOptions {
+  /** Path of the callback route. @default "/sms/status" */
+  path?: string;
+  /** Log file to append to (ignored when `journal` is given). @default "./sms-status.log" */
+  log?: string;
+  /** A journal of your own instead of the file at `log`. */
+  journal?: Journal;
+  /** How entries are written. @default "jsonl" */
+  format?: LogFormat;
+  /** fdatasync each batch of entries before answering. @default false */
+  fsync?: boolean;
+  /** Largest accepted body in bytes; larger bodies get 413. @default 65536 */
+  bodyLimit?: number;
+  /** Duplicate detection settings, or `false` to write every retry. @default 48 h, 50 000 keys */
+  dedupe?: DuplicateFilterOptions | false;
+  /** Path of the health check, or `false` for none. @default "/healthz" */
+  healthPath?: string | false;
+  /**
+   * Shared secret the callback must carry as `?token=` or `Authorization: Bearer`; others get 401
+   * and nothing is written. @default none
+   */
+  token?: string;
+  /**
+   * Source addresses allowed to post: IPs, CIDRs or host names such as `callbacksallow.routee.net`
+   * (or an `Allowlist` you started yourself). Others get 403. @default everyone
+   */
+  allow?: readonly string[] | Allowlist;
+  /** Proxies (IPs/CIDRs) whose `X-Forwarded-For` is believed when checking `allow`. @default none */
+  trustProxy?: readonly string[];
+  /** Counters to update (render them with `metrics.render()`). @default a private instance */
+  metrics?: Metrics;
+  /**
+   * Called with each report's entry once it is in the log (not for duplicates or rejected bodies).
+   * Runs after the answer is decided: a slow or failing hook never delays or changes the 200.
+   * @example onReport: (entry) => db.updateStatus(entry.messageId, entry.outcome)
+   */
+  onReport?: ReportHook;
+  /** Like `onReport`, for entries whose outcome is `delivered`. */
+  onDelivered?: ReportHook;
+  /** Like `onReport`, for entries whose outcome is `failed` (Undelivered, Failed, Unsent, ...). */
+  onFailed?: ReportHook;
+  /**
+   * Called when a hook throws or rejects. @default console.error with an "elysia-sms-status:" prefix
+   */
+  onHookError?: (error: unknown, entry: LogEntry, hook: HookName) => void;
+}
+
+/** A user hook; its result is not awaited by the answer. */
+export type ReportHook = (entry: LogEntry) => unknown;
+export type HookName = "onReport" | "onDelivered" | "onFailed";
+
+
+export function assertOptions(options: SmsStatusOptions): void {
+  const fail = (what: string) => {
+    throw new TypeError(`elysia-sms-status: ${what}`);
+  };
+  if (options.format !== undefined && !LOG_FORMATS.includes(options.format))
+    fail(`format must be one of ${LOG_FORMATS.join(", ")} (got ${JSON.stringify(options.format)})`);
+  if (options.path !== undefined && !options.path.startsWith("/"))
+    fail(`path must start with "/" (got ${JSON.stringify(options.path)})`);
+  if (options.bodyLimit !== undefined && !(Number.isInteger(options.bodyLimit) && options.bodyLimit > 0))
+    fail(`bodyLimit must be a positive whole number of bytes (got ${options.bodyLimit})`);
+  if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH)
+    fail(`token must be at least ${MIN_TOKEN_LENGTH} characters (use a long random string, e.g. \`openssl rand -hex 24\`)`);
+}
+

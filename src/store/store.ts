@@ -1,0 +1,39 @@
+/**
+ * Where entries go and how they come back: the seam between the receiver and whatever keeps the
+ * entries (the file log today; SQLite and PostgreSQL next). The receiver answers 200 only once
+ * `write` has resolved, so a store's `write` says what "stored" means for it.
+ */
+import type { LogEntry, ReceivedEntry } from "../core/entry.ts";
+
+export interface StoreStats {
+  /** Entries stored since start. */
+  entries: number;
+  /** Bytes written since start (0 for a store that does not count them). */
+  bytes: number;
+  /** Writes that failed since start. */
+  failures: number;
+}
+
+export interface Store {
+  /**
+   * Store the entries of one callback together. Resolves once they are stored (the answer waits
+   * for it); rejects if they could not be, with none of them half-stored.
+   */
+  write(entries: readonly ReceivedEntry[]): Promise<void>;
+  /** False from a failed write until a write or `probe()` succeeds again. */
+  readonly healthy: boolean;
+  /** Why the last write failed (`ENOSPC`, `EACCES`, ...), or null. */
+  readonly lastError: string | null;
+  /** Check an unhealthy store again; resolves to the health. */
+  probe(): Promise<boolean>;
+  /** Let go of the file or connection and take it again (log rotation: SIGHUP). */
+  reopen(): Promise<void>;
+  /** Store what is pending and let go. */
+  close(): Promise<void>;
+  readonly stats: StoreStats;
+  /**
+   * The entries stored most recently, oldest first, read at start so that the duplicate filter
+   * remembers them after a restart. Bounded in time and memory whatever the store holds.
+   */
+  recent(): Iterable<LogEntry>;
+}
