@@ -15,9 +15,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { renderJsonl } from "../../src/core/render.ts";
-import { routeeEntry } from "../../src/providers/routee/adapter.ts";
-import type { RouteeCallback } from "../../src/providers/routee/schema.ts";
+import { reportLine, routeeReport, routeeStatus, type SampleReport } from "../lib/samples.ts";
 
 const { values: flags, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -39,9 +37,9 @@ const FAILURES = ["Undelivered on Handset", "Unknown Number", "Expired", "Call B
 let seed = 42;
 const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 
-function body(id: number, part: number, parts: number, status: string, detailed: string, at: Date): RouteeCallback {
+function body(id: number, part: number, parts: number, status: string, detailed: string, at: Date): SampleReport {
   const [country, operator] = NETWORKS[id % NETWORKS.length]!;
-  return {
+  return routeeReport({
     messageId: `5c8b2e1a-9f3d-4b6e-a1c2-${id.toString(16).padStart(12, "0")}`,
     smsId: `7d4f0c3b-2a6e-4f1d-b8e9-${(id * 2 + part).toString(16).padStart(12, "0")}`,
     campaignTrackingId: id % 7 === 0 ? `campaign-${id % 3}` : null,
@@ -49,19 +47,12 @@ function body(id: number, part: number, parts: number, status: string, detailed:
     parts,
     label: id % 2 ? "otp" : "marketing",
     to: `+3069${String(id).padStart(8, "0")}`,
-    from: "Routee",
     country,
     operator,
-    groups: [],
-    campaignName: null,
-    status: { name: status, reason: { detailedStatus: detailed, description: `${detailed} description` }, updatedDate: at.toISOString() },
+    status: routeeStatus(status, at.toISOString(), detailed, `${detailed} description`),
     message: "Your verification code is 123456. It expires in 10 minutes.",
-    applicationName: "default",
     latency: status === "Delivered" ? 1 + Math.floor(random() * 20) : 0,
-    price: 0.036,
-    direction: "Outbound",
-    originatingService: "Sms",
-  };
+  });
 }
 
 async function generate(): Promise<number> {
@@ -73,12 +64,12 @@ async function generate(): Promise<number> {
     const at = new Date(start + id * 100);
     const batch: string[] = [];
     for (let part = 1; part <= parts; part++) {
-      batch.push(renderJsonl(routeeEntry(body(id, part, parts, "Sent", "Sent", at), at)));
+      batch.push(reportLine(body(id, part, parts, "Sent", "Sent", at), at));
       const r = random();
       const later = new Date(at.getTime() + 2000);
-      if (r < 0.9) batch.push(renderJsonl(routeeEntry(body(id, part, parts, "Delivered", "Delivered", later), later)));
+      if (r < 0.9) batch.push(reportLine(body(id, part, parts, "Delivered", "Delivered", later), later));
       else if (r < 0.97)
-        batch.push(renderJsonl(routeeEntry(body(id, part, parts, "Undelivered", FAILURES[id % 4]!, later), later)));
+        batch.push(reportLine(body(id, part, parts, "Undelivered", FAILURES[id % 4]!, later), later));
       if (r < 0.05) batch.push(batch[batch.length - 1]!); // a retry that got through twice
     }
     if (random() < 0.1) batch.reverse(); // the final report arrives first

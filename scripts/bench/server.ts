@@ -19,6 +19,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, o
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { reportLine, routeeReport, routeeStatus } from "../lib/samples.ts";
+import { spawnServer } from "../lib/startup.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/sms-status");
@@ -27,6 +29,8 @@ const BASELINE = join(ROOT, "scripts/bench/baseline.ts");
 /** Longest any one step may wait for a child to come up or a run to finish. */
 const START_TIMEOUT_MS = 10_000;
 const MEMORY_RUN_MAX_S = 300;
+/** The statuses the Bun-generated reports cycle through. */
+const STATUSES = ["Queued", "Sent", "Delivered", "Undelivered", "Failed", "Unsent"];
 
 const { values: opts } = parseArgs({
   options: {
@@ -69,7 +73,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal
 
 interface Server {
   name: string;
-  proc: Subprocess<"ignore", "pipe", "pipe">;
+  proc: Subprocess;
   port: number;
   log?: string;
 }
@@ -102,14 +106,14 @@ async function startBaseline(mode: "floor" | "ceiling"): Promise<Server> {
 }
 
 async function startServer(name: string, log: string, flags: string[] = []): Promise<Server> {
-  const proc = spawn([BINARY, "--host", "127.0.0.1", "--port", "0", "--log", log, ...flags], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+  const { proc, port } = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", log, ...flags], {
+    command: [BINARY],
     cwd: tmp,
+    timeoutMs: START_TIMEOUT_MS,
+  }).catch((error: Error) => {
+    throw new Error(`${name} did not start: ${error.message}`);
   });
   children.add(proc);
-  const port = Number(await waitFor(proc.stderr, /listening on [^ ]*:(\d+);/, name));
   return { name, proc, port, log };
 }
 
@@ -245,11 +249,11 @@ async function exactCheck(name: string, flags: string[], count: number): Promise
     let previous: string | null = null;
     for (let i = next++; i < count; i = next++) {
       const retry: boolean = previous !== null && i % 20 === 19;
-      const status = ["Queued", "Sent", "Delivered", "Undelivered", "Failed", "Unsent"][i % 6]!;
+      const status = STATUSES[i % STATUSES.length]!;
       const body: string = retry
         ? previous!
-        : JSON.stringify({ messageId: `x-${i}`, smsId: `x-${i}-1`, part: 1, parts: 1, to: "+306900000000",
-            status: { name: status, reason: { detailedStatus: status, description: "" }, updatedDate: `2019-07-05T10:28:${String(w % 60).padStart(2, "0")}Z` } });
+        : JSON.stringify(routeeReport({ messageId: `x-${i}`, smsId: `x-${i}-1`,
+            status: routeeStatus(status, `2019-07-05T10:28:${String(w % 60).padStart(2, "0")}Z`) }));
       const response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
       const answer = (await response.json()) as { ok?: boolean; duplicate?: boolean };
       if (response.status !== 200 || answer.ok !== true) bad += 1;
@@ -282,14 +286,9 @@ function writeBigLog(path: string, mb: number): void {
   const lines: string[] = [];
   let size = 0;
   for (let i = 0; size < 1 << 20; i++) {
-    const status = ["Queued", "Sent", "Delivered", "Undelivered", "Failed", "Unsent"][i % 6]!;
-    const report = { messageId: `big-#C#-${i}`, smsId: `big-#C#-${i}-1`, part: 1, parts: 1, to: "+306948530920",
-      from: "Routee", status: { name: status, reason: { detailedStatus: status, description: "" }, updatedDate: "2019-07-05T10:28:49Z" },
-      message: "Your code is 1234", price: 0.036, latency: 2, country: "GR", operator: "Cosmote" };
-    const line = JSON.stringify({ receivedAt: new Date(now - 3600_000).toISOString(), provider: "routee", kind: "dlr",
-      outcome: "pending", final: false, messageId: report.messageId, smsId: report.smsId, part: 1, parts: 1,
-      to: report.to, from: report.from, status, detailedStatus: status, description: "", updatedDate: report.status.updatedDate,
-      price: 0.036, latency: 2, country: "GR", operator: "Cosmote", campaignTrackingId: null, label: null, report }) + "\n";
+    const status = STATUSES[i % STATUSES.length]!;
+    const report = routeeReport({ messageId: `big-#C#-${i}`, smsId: `big-#C#-${i}-1`, status: routeeStatus(status, "2019-07-05T10:28:49Z") });
+    const line = reportLine(report, new Date(now - 3600_000));
     lines.push(line);
     size += line.length;
   }

@@ -13,7 +13,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Checks } from "../lib/checks.ts";
-import { readStartup } from "../lib/startup.ts";
+import { routeeReport } from "../lib/samples.ts";
+import { spawnServer } from "../lib/startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const root = join(import.meta.dir, "../..");
@@ -49,23 +50,23 @@ async function checkUnit(): Promise<void> {
   env.SMS_STATUS_PORT = "0";
   env.SMS_STATUS_LOG = join(dir, "unit", "status.log");
   const args = unit.match(/^ExecStart=\S+ (.*)$/m)?.[1]?.split(" ") ?? [];
-  const proc = Bun.spawn([binary, ...args, "--host", "127.0.0.1"], { env, stderr: "pipe" });
-  const { line } = await readStartup(proc.stderr).catch((e: Error) => ({ line: e.message }));
+  const started = await spawnServer([...args, "--host", "127.0.0.1"], { command: [binary], env }).catch((e: Error) => e);
+  const line = started instanceof Error ? started.message : started.line;
   check("the binary starts with the unit's command line and environment", line.includes("listening on"), line);
-  proc.kill("SIGTERM");
-  check("the unit's KillSignal (SIGTERM) stops it with exit 0", (await proc.exited) === 0);
+  if (started instanceof Error) return;
+  started.proc.kill("SIGTERM");
+  check("the unit's KillSignal (SIGTERM) stops it with exit 0", (await started.proc.exited) === 0);
 }
 
 async function checkLogrotate(): Promise<void> {
   ensureTool("logrotate", "logrotate");
   const logDir = join(dir, "logs");
   const log = join(logDir, "status.log");
-  const proc = Bun.spawn([binary, "--port", "0", "--host", "127.0.0.1", "--log", log], { stderr: "pipe" });
-  const { port } = await readStartup(proc.stderr);
+  const { proc, port } = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", log], { command: [binary] });
   const send = (n: number) =>
     fetch(`http://127.0.0.1:${port}/sms/status`, {
       method: "POST",
-      body: JSON.stringify({ messageId: `rot-${n}`, smsId: `rot-${n}`, to: "+30", status: { name: "Delivered" } }),
+      body: JSON.stringify(routeeReport({ messageId: `rot-${n}`, smsId: `rot-${n}` })),
     }).then((r) => r.status);
 
   const user = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();

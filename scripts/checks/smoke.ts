@@ -11,7 +11,8 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Checks } from "../lib/checks.ts";
-import { readStartup } from "../lib/startup.ts";
+import { routeeReport, routeeStatus } from "../lib/samples.ts";
+import { spawnServer } from "../lib/startup.ts";
 
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const dir = mkdtempSync(join(tmpdir(), "sms-status-smoke-"));
@@ -19,17 +20,14 @@ const checks = new Checks("smoke");
 const check = checks.check.bind(checks);
 
 function report(n: number, status: string, extra: Record<string, unknown> = {}) {
-  return {
+  return routeeReport({
     messageId: `smoke-msg-${n}`,
     smsId: `smoke-sms-${n}`,
-    part: 1,
-    parts: 1,
     to: `+30694000000${n}`,
     from: "Smoke",
-    price: 0.036,
-    status: { name: status, reason: { detailedStatus: status, description: "" }, updatedDate: "2019-07-05T10:28:49Z" },
+    status: routeeStatus(status, "2019-07-05T10:28:49Z"),
     ...extra,
-  };
+  });
 }
 
 async function main() {
@@ -42,12 +40,11 @@ async function main() {
   const version = Bun.spawnSync([join(dir, "sms-status"), "--version"], { cwd: dir, env: { PATH: "/usr/bin:/bin" } });
   check("--version prints a version", version.exitCode === 0 && /^\d+\.\d+\.\d+/.test(version.stdout.toString()));
 
-  const proc = Bun.spawn([join(dir, "sms-status"), "--port", "0", "--host", "127.0.0.1", "--log", "logs/status.log"], {
+  const { proc, port } = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", "logs/status.log"], {
+    command: [join(dir, "sms-status")],
     cwd: dir,
     env: { PATH: "/usr/bin:/bin" },
-    stderr: "pipe",
   });
-  const { port } = await readStartup(proc.stderr);
   check("starts and prints where it listens", port > 0);
   const url = `http://127.0.0.1:${port}/sms/status`;
   const send = (body: unknown) =>

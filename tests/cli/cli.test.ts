@@ -1,17 +1,14 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readStartup } from "../../scripts/lib/startup.ts";
-import { parseServeConfig } from "../../src/cli/serve-flags.ts";
+import { killServers, spawnServer } from "../../scripts/lib/startup.ts";
 import { UsageError } from "../../src/cli/errors.ts";
+import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { routeeReport, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("cli-");
-/** Servers started by a test; killed at the end even when an assertion failed first. */
-const spawned: { kill(signal?: number | NodeJS.Signals): void }[] = [];
-afterAll(() => {
-  for (const proc of spawned) proc.kill("SIGKILL");
-});
+// Servers started by a test are killed at the end even when an assertion failed first.
+afterAll(killServers);
 const CLI = join(import.meta.dir, "../../src/cli.ts");
 
 function run(args: string[], env: Record<string, string> = {}) {
@@ -181,12 +178,7 @@ describe("sms-status command", () => {
   });
 
   it("prints where it listens, the callback URL and the log; SIGTERM exits 0", async () => {
-    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", "start.log"], {
-      cwd: dir,
-      stderr: "pipe",
-    });
-    spawned.push(proc);
-    const { line } = await readStartup(proc.stderr);
+    const { proc, line } = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", "start.log"], { cwd: dir });
     expect(line).toMatch(
       new RegExp(`^sms-status \\S+ listening on 127\\.0\\.0\\.1:\\d+; Routee callback URL: http://127\\.0\\.0\\.1:\\d+/sms/status; log: ${join(dir, "start.log")} \\(jsonl\\)$`),
     );
@@ -196,12 +188,7 @@ describe("sms-status command", () => {
 
   it("SIGHUP under load reopens the log without losing or splitting an entry", async () => {
     const log = join(dir, "rotate.log");
-    const proc = Bun.spawn([process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", log], {
-      cwd: dir,
-      stderr: "pipe",
-    });
-    spawned.push(proc);
-    const { port } = await readStartup(proc.stderr);
+    const { proc, port } = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", log], { cwd: dir });
     const acked: string[] = [];
     let stop = false;
     const load = Array.from({ length: 16 }, async () => {

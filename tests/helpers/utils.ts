@@ -3,49 +3,21 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
-import { renderJsonl } from "../../src/core/render.ts";
-import { routeeEntry } from "../../src/providers/routee/adapter.ts";
-import type { RouteeCallback } from "../../src/providers/routee/schema.ts";
+
+// Sample reports come from the one builder that the scripts use too.
+export {
+  dlrLine,
+  reportEntry,
+  reportLine,
+  routeeReport,
+  routeeStatus as status,
+} from "../../scripts/lib/samples.ts";
 
 /** A fresh temporary directory, removed when the test file ends. */
 export function tempDir(prefix = "sms-status-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-let counter = 0;
-
-/** A realistic Routee report; override any field. Ids are unique per call. */
-export function routeeReport(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  counter += 1;
-  const id = `${Date.now().toString(16)}-${counter}`;
-  return {
-    messageId: `msg-${id}`,
-    smsId: `sms-${id}`,
-    campaignTrackingId: null,
-    part: 1,
-    parts: 1,
-    label: "otp",
-    to: "+306948530920",
-    from: "Routee",
-    country: "GR",
-    operator: "Cosmote",
-    groups: [],
-    campaignName: null,
-    status: {
-      name: "Delivered",
-      reason: { detailedStatus: "Delivered", description: "The message was delivered" },
-      updatedDate: "2019-07-05T10:28:49Z",
-    },
-    message: "Your code is 1234",
-    applicationName: "default",
-    latency: 2,
-    price: 0.036,
-    direction: "Outbound",
-    originatingService: "Sms",
-    ...overrides,
-  };
 }
 
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Request {
@@ -66,16 +38,6 @@ export async function logLines(path: string): Promise<string[]> {
 
 export async function logEntries(path: string): Promise<Record<string, any>[]> {
   return (await logLines(path)).map((line) => JSON.parse(line));
-}
-
-/** A JSONL log entry for a Routee report received at `receivedAt`, as the server would write it. */
-export function dlrLine(overrides: Record<string, unknown>, receivedAt: string | Date): string {
-  return renderJsonl(routeeEntry(routeeReport(overrides) as RouteeCallback, new Date(receivedAt)));
-}
-
-/** A report's status object. */
-export function status(name: string, updatedDate: string, detailedStatus: string = name): Record<string, unknown> {
-  return { name, reason: { detailedStatus, description: `${detailedStatus}.` }, updatedDate };
 }
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;

@@ -4,10 +4,9 @@ import { join } from "node:path";
 import { Elysia } from "elysia";
 import { DuplicateFilter } from "../../src/journal/dedupe.ts";
 import { duplicateKey } from "../../src/core/identity.ts";
-import { renderJsonl } from "../../src/core/render.ts";
 import { routeeEntry } from "../../src/providers/routee/adapter.ts";
 import { smsStatus } from "../../src/http/plugin.ts";
-import { logEntries, post, routeeReport, tempDir } from "../helpers/utils.ts";
+import { logEntries, post, reportEntry, reportLine, routeeReport, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("dedupe-");
 let n = 0;
@@ -74,8 +73,7 @@ describe("duplicate reports", () => {
   it("forgets reports older than the window when recovering", async () => {
     const log = join(dir, "old.log");
     const report = routeeReport();
-    const old = routeeEntry(report as never, new Date(Date.now() - 49 * 3600_000));
-    writeFileSync(log, renderJsonl(old));
+    writeFileSync(log, reportLine(report, new Date(Date.now() - 49 * 3600_000)));
     const { send } = server(log);
     expect((await send(report)).body.duplicate).toBeUndefined();
   });
@@ -90,7 +88,7 @@ describe("duplicate reports", () => {
 });
 
 describe("keys never confuse two different reports", () => {
-  const key = (o: Record<string, unknown>) => duplicateKey(routeeEntry(routeeReport(o) as never, new Date()));
+  const key = (o: Record<string, unknown>) => duplicateKey(reportEntry(routeeReport(o)));
 
   it("tells an smsId from a messageId and part, and values with separators in them apart", () => {
     expect(key({ smsId: "m#1" })).not.toBe(key({ smsId: null, messageId: "m", part: 1 }));
@@ -134,7 +132,7 @@ describe("DuplicateFilter", () => {
 
   it("gives only per-SMS reports a key, built from part, status and date", () => {
     const at = new Date();
-    const dlr = routeeEntry(routeeReport({ smsId: "s1" }) as never, at);
+    const dlr = reportEntry(routeeReport({ smsId: "s1" }), at);
     expect(duplicateKey(dlr)).toBe("routee\u0000s2:s1\u00009:Delivered\u00002019-07-05T10:28:49Z");
     expect(duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Sent" }, at))).toBeNull();
   });

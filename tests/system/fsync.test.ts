@@ -5,12 +5,11 @@
  * (`apt-get install strace`; the project's machine image has it).
  */
 import { describe, expect, it } from "bun:test";
-import { readStartup } from "../../scripts/lib/startup.ts";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { SOURCE_SERVER, spawnServer } from "../../scripts/lib/startup.ts";
 import { routeeReport, tempDir } from "../helpers/utils.ts";
 
-const CLI = resolve(import.meta.dir, "../../src/cli.ts");
 const STRACE = Bun.which("strace");
 const REPORTS = 200;
 const AT_ONCE = 50;
@@ -19,17 +18,16 @@ const AT_ONCE = 50;
 async function traceServer(dir: string, fsync: boolean): Promise<{ calls: string; lines: number }> {
   const log = join(dir, `status-${fsync ? "fsync" : "plain"}.log`);
   const trace = join(dir, `trace-${fsync ? "fsync" : "plain"}.txt`);
-  const proc = Bun.spawn(
-    [
-      STRACE!, "-f", "-qq", "-y", "--seccomp-bpf", "-o", trace,
-      "-e", "trace=write,writev,pwrite64,pwritev,pwritev2,fdatasync,fsync,sync_file_range",
-      process.execPath, CLI, "--port", "0", "--host", "127.0.0.1", "--log", log, ...(fsync ? ["--fsync"] : []),
-    ],
-    { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stderr: "pipe" },
-  );
+  const strace = [
+    STRACE!, "-f", "-qq", "-y", "--seccomp-bpf", "-o", trace,
+    "-e", "trace=write,writev,pwrite64,pwritev,pwritev2,fdatasync,fsync,sync_file_range",
+  ];
+  const { proc, port } = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", log, ...(fsync ? ["--fsync"] : [])], {
+    command: [...strace, ...SOURCE_SERVER],
+    cwd: dir,
+  });
   let server = 0;
   try {
-    const { port } = await readStartup(proc.stderr);
     server = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(" ")[0]);
     expect(server).toBeGreaterThan(0);
     // Waves of concurrent reports, so that several arrive in one event-loop turn.
