@@ -53,9 +53,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): { code
 }
 
 export { CLI };
-/** How many of this process's file descriptors point at `path` (Linux /proc; -1 elsewhere). */
+/** How many of this process's file descriptors point at `path` (Linux /proc; throws elsewhere). */
 export function openFdsTo(path: string): number {
-  if (!existsSync("/proc/self/fd")) return -1;
+  // Never a "don't know" answer a test could skip over: without /proc the check cannot be made.
+  if (!existsSync("/proc/self/fd")) throw new Error("openFdsTo: needs Linux /proc/self/fd");
   const target = realpathSync(path);
   let count = 0;
   for (const fd of readdirSync("/proc/self/fd")) {

@@ -17,7 +17,7 @@ function appWith(options: SmsStatusOptions) {
 const withStatus = (name: string) =>
   routeeReport({ status: { name, reason: { detailedStatus: name, description: "" }, updatedDate: "2019-07-05T10:28:49Z" } });
 
-/** Resolves once `calls` has `count` items (or fails after a second). */
+/** Resolves once `predicate` holds (or fails after about a second). */
 async function until(predicate: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !predicate(); i++) await Bun.sleep(10);
   expect(predicate()).toBe(true);
@@ -45,8 +45,12 @@ describe("onReport", () => {
     expect((await app.handle(post(URL, report))).status).toBe(200);
     expect((await app.handle(post(URL, "{nope"))).status).toBe(400);
     expect((await app.handle(post(URL, { price: "abc" }))).status).toBe(422);
-    await Bun.sleep(20);
-    expect(seen.length).toBe(1);
+    // Hooks start in the order reports are written: once a later report's call is seen, any call
+    // for the three above would have been seen before it.
+    const later = routeeReport();
+    expect((await app.handle(post(URL, later))).status).toBe(200);
+    await until(() => seen.some((entry) => entry.messageId === later.messageId));
+    expect(seen.map((entry) => entry.messageId)).toEqual([report.messageId as string, later.messageId as string]);
   });
 });
 
@@ -91,6 +95,8 @@ describe("a failing or slow hook", () => {
     expect(errors[0]!.entry.kind).toBe("dlr");
   });
 
+  // No clock needed: the hook never settles, so an answer that waited for it would never come and
+  // the test would fail on its own timeout (short, so that such a failure is quick to see).
   it("never delays the answer when it never resolves", async () => {
     let started = 0;
     const { app } = appWith({
@@ -99,12 +105,10 @@ describe("a failing or slow hook", () => {
         return new Promise(() => {}); // never settles
       },
     });
-    const before = performance.now();
     const answers = await Promise.all([1, 2, 3].map(() => app.handle(post(URL, routeeReport()))));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
-    expect(performance.now() - before).toBeLessThan(1000);
     await until(() => started === 3);
-  });
+  }, 5_000);
 
   it("is reported on console.error with a clear prefix by default", async () => {
     const spy = spyOn(console, "error").mockImplementation(() => {});

@@ -1,6 +1,7 @@
 /**
- * A real full disk: a 256 KiB tmpfs holds the log. Needs root to mount (CI runs as root); where the
- * mount is refused the test is skipped with a note, and /dev/full covers the write-error path.
+ * A real full disk: a 256 KiB tmpfs holds the log. Needs root to mount (CI runs as root, and counts
+ * a skip as a failure); where the mount is refused the tests are skipped with a line saying why, and
+ * /dev/full covers the write-error path.
  */
 import { afterAll, describe, expect, it } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,8 +16,12 @@ import { routeeReport } from "../helpers/utils.ts";
 const dir = mkdtempSync(join(tmpdir(), "disk-full-"));
 const mountPoint = join(dir, "small");
 mkdirSync(mountPoint);
-const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint], { stderr: "pipe" }).exitCode === 0;
-if (!mounted) console.warn("disk-full.test.ts: cannot mount a tmpfs here (not root?); skipped");
+const mount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint], { stderr: "pipe" });
+const mounted = mount.exitCode === 0;
+if (!mounted) {
+  const why = mount.stderr.toString().trim().split("\n")[0] || `mount exited ${mount.exitCode}`;
+  console.warn(`disk-full.test.ts: skipped: needs root to mount a 256 KiB tmpfs (run as root, as CI does): ${why}`);
+}
 afterAll(() => {
   if (mounted) Bun.spawnSync(["umount", "-l", mountPoint]);
   rmSync(dir, { recursive: true, force: true });
