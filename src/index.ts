@@ -41,14 +41,8 @@ export { DuplicateFilter, type DuplicateFilterOptions } from "./journal/dedupe.t
 export { duplicateKey } from "./core/identity.ts";
 
 // Message status from many reports: per part the most final, then the latest; per message all parts.
-export {
-  MessageTracker,
-  compareDates,
-  type MessageOutcome,
-  type MessageStatus,
-  type PartStatus,
-  type StatusFields,
-} from "./status/tracker.ts";
+export { MessageTracker, type MessageStatus, type PartStatus, type StatusFields } from "./status/tracker.ts";
+export { compareDates, type MessageOutcome } from "./status/rules.ts";
 export { supersedes, rankOf, MessageFold, PRICE_SCALE } from "./status/rules.ts";
 
 // Who may post: token comparison and the address allowlist.

@@ -1,40 +1,9 @@
 /** `sms-status lookup MESSAGE_ID`: one message's parts, every report for it, its status and cost. */
+import { LogStatus } from "../store/log-status.ts";
+import type { Lookup } from "../store/store.ts";
+import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, type Env } from "./flags.ts";
-import { UsageError } from "./errors.ts";
-import type { LogEntry } from "../core/entry.ts";
-import { parseEntry, readLines } from "../log/reader.ts";
-import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
 import { JSON_OPTION, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
-import { CommandError } from "./errors.ts";
-
-/** What `lookup --json` prints. */
-export interface Lookup {
-  message: MessageStatus;
-  /** Every report for the message, in the order received (the log entries as written). */
-  reports: LogEntry[];
-}
-
-/**
- * Find one message in the logs. Only lines containing the id are parsed, so a lookup costs little
- * more than reading the files. Returns null when no report names it.
- */
-export async function lookupMessage(files: string[], messageId: string): Promise<Lookup | null> {
-  const reports: LogEntry[] = [];
-  await readLines(files, (lines) => {
-    for (const line of lines) {
-      if (!line.includes(messageId)) continue;
-      const entry = parseEntry(line);
-      // The id may also appear inside another field or a longer id.
-      if (entry?.kind === "dlr" && entry.messageId === messageId) reports.push(entry);
-    }
-  });
-  if (reports.length === 0) return null;
-  // Stable: reports received in the same millisecond keep their order in the log.
-  reports.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
-  const tracker = new MessageTracker();
-  for (const entry of reports) tracker.add(entry);
-  return { message: tracker.get(messageId)!, reports };
-}
 
 const dash = (value: unknown) => (value === null || value === undefined || value === "" ? "-" : safe(value));
 
@@ -95,7 +64,7 @@ export const lookup: Command = {
     const [messageId, ...files] = positionals;
     if (!messageId || messageId.trim() === "") throw new UsageError("lookup needs a MESSAGE_ID");
     const paths = logFiles(values.log as string[] | undefined, files, env);
-    const found = await lookupMessage(paths, messageId);
+    const found = await new LogStatus(paths).lookup(messageId);
     if (!found) throw new CommandError(`no delivery report for message ${JSON.stringify(messageId)} in ${paths.join(", ")}`);
     process.stdout.write(values.json ? JSON.stringify(found, null, 2) + "\n" : renderLookup(found));
   },

@@ -29,7 +29,6 @@ import {
   type MessageOutcome,
 } from "./rules.ts";
 
-export { compareDates, PRICE_SCALE, type MessageOutcome } from "./rules.ts";
 
 /** The fields of a log entry that status semantics read (what `parseStatusFields` returns). */
 export type StatusFields = Pick<

@@ -4,6 +4,8 @@
  * `write` has resolved, so a store's `write` says what "stored" means for it.
  */
 import type { LogEntry, ReceivedEntry } from "../core/entry.ts";
+import type { Report, ReportQuery } from "../status/report.ts";
+import type { MessageStatus } from "../status/tracker.ts";
 
 export interface StoreStats {
   /** Entries stored since start. */
@@ -36,4 +38,19 @@ export interface Store {
    * remembers them after a restart. Bounded in time and memory whatever the store holds.
    */
   recent(): Iterable<LogEntry>;
+}
+
+/** What `lookup --json` prints. */
+export interface Lookup {
+  message: MessageStatus;
+  /** Every report for the message, in the order received (the log entries as written). */
+  reports: LogEntry[];
+}
+
+/** How message status is read back from a store: one message, or a report over many. */
+export interface StatusReader {
+  /** The message (by its id) with every report received for it; null when none names it. */
+  lookup(id: string): Promise<Lookup | null>;
+  /** Messages by outcome, rate, cost, failures and latency, within the query's window. */
+  report(query: ReportQuery): Promise<Report>;
 }

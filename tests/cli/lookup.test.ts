@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
-import { lookupMessage } from "../../src/cli/lookup.ts";
+import { lookupMessage } from "../../src/store/log-status.ts";
 import { writeFixture } from "../helpers/fixture-log.ts";
 import { runCli, tempDir } from "../helpers/utils.ts";
 

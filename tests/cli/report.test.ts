@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { buildReport } from "../../src/cli/report.ts";
+import { LogStatus } from "../../src/store/log-status.ts";
 import { FIXTURE_LINES, writeFixture } from "../helpers/fixture-log.ts";
 import { runCli, tempDir } from "../helpers/utils.ts";
 
@@ -12,7 +12,7 @@ writeFixture(log);
 
 describe("report", () => {
   it("counts messages, not callbacks, with rate, cost, failures and latency", async () => {
-    const r = await buildReport({ files: [log] });
+    const r = await new LogStatus([log]).report({});
     expect(r.lines).toEqual({ read: 15, unparseable: 1, outsideWindow: 0 });
     expect(r.callbacks).toEqual({ dlr: 12, campaign: 1, other: 0, rejected: 1 });
     expect({ messages: r.messages, delivered: r.delivered, failed: r.failed, pending: r.pending }).toEqual({
@@ -32,7 +32,7 @@ describe("report", () => {
   });
 
   it("keeps only reports received in the --since/--until window", async () => {
-    const r = await buildReport({ files: [log], since: "2024-05-01T12:00:00.000Z", until: "2024-05-01T14:00:00.000Z" });
+    const r = await new LogStatus([log]).report({ since: "2024-05-01T12:00:00.000Z", until: "2024-05-01T14:00:00.000Z" });
     expect(r.lines.outsideWindow).toBe(10);
     expect(r.lines.unparseable).toBe(1);
     expect([r.messages, r.delivered, r.failed, r.pending]).toEqual([2, 1, 1, 0]);
@@ -40,13 +40,13 @@ describe("report", () => {
   });
 
   it("breaks messages down --by a field, largest group first", async () => {
-    const byCountry = await buildReport({ files: [log], by: "country" });
+    const byCountry = await new LogStatus([log]).report({ by: "country" });
     expect(byCountry.groups!.map((g) => [g.key, g.messages, g.delivered, g.failed, g.pending, g.cost])).toEqual([
       ["GR", 4, 2, 1, 1, 0.144],
       ["CY", 2, 1, 1, 0, 0.1],
       ["GB", 1, 0, 0, 1, 0.05],
     ]);
-    const byStatus = await buildReport({ files: [log], by: "status" });
+    const byStatus = await new LogStatus([log]).report({ by: "status" });
     expect(byStatus.groups!.map((g) => [g.key, g.messages])).toEqual([
       ["Delivered", 3],
       ["(parts missing)", 1],
@@ -54,7 +54,7 @@ describe("report", () => {
       ["Sent", 1],
       ["Undelivered", 1],
     ]);
-    const byCampaign = await buildReport({ files: [log], by: "campaign" });
+    const byCampaign = await new LogStatus([log]).report({ by: "campaign" });
     expect(byCampaign.groups!.map((g) => [g.key, g.messages])).toEqual([["(none)", 5], ["c1", 2]]);
   });
 
@@ -63,8 +63,8 @@ describe("report", () => {
     const current = join(dir, "current.log");
     writeFileSync(old, gzipSync(FIXTURE_LINES.slice(0, 8).join("")));
     writeFileSync(current, FIXTURE_LINES.slice(8).join(""));
-    const whole = await buildReport({ files: [log] });
-    const split = await buildReport({ files: [old, current] });
+    const whole = await new LogStatus([log]).report({});
+    const split = await new LogStatus([old, current]).report({});
     expect({ ...split, files: [] }).toEqual({ ...whole, files: [] });
   });
 });

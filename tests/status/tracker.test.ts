@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import type { LogEntry } from "../../src/core/entry.ts";
-import { compareDates, MessageTracker } from "../../src/status/tracker.ts";
+import { MessageTracker } from "../../src/status/tracker.ts";
+import { compareDates } from "../../src/status/rules.ts";
 import { parseEntry } from "../../src/log/reader.ts";
 import { dlrLine, status } from "../helpers/utils.ts";
 
