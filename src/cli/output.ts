@@ -1,4 +1,5 @@
 /** What the log-reading commands (report, lookup, tail) share: flags, file lists, times, tables. */
+import { CHANNEL_FILTERS, type ChannelFilter } from "../status/report.ts";
 import { escapeControls } from "../core/escape.ts";
 import { type Env } from "./flags.ts";
 import { UsageError } from "./errors.ts";
@@ -29,6 +30,20 @@ export const LOG_OPTION: OptionSpec = {
   value: "FILE",
   help: `log file to read; repeatable, files may also be given as arguments (default $SMS_STATUS_LOG or ${DEFAULT_LOG})`,
 };
+
+export const CHANNEL_OPTION: OptionSpec = {
+  flag: "channel",
+  value: CHANNEL_FILTERS.join("|"),
+  help: "only this channel's messages (default sms for report and tail, all for lookup)",
+};
+
+/** The `--channel` value, checked. */
+export function channelFlag(raw: string | undefined, fallback: ChannelFilter): ChannelFilter {
+  if (raw === undefined) return fallback;
+  if (!CHANNEL_FILTERS.includes(raw as ChannelFilter))
+    throw new UsageError(`--channel must be one of ${CHANNEL_FILTERS.join(", ")} (got ${JSON.stringify(raw)})`);
+  return raw as ChannelFilter;
+}
 
 export const JSON_OPTION: OptionSpec = { flag: "json", boolean: true, help: "print JSON instead of a table" };
 

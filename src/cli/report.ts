@@ -7,6 +7,8 @@ import { LogStatus } from "../store/log-status.ts";
 import { UsageError } from "./errors.ts";
 import { parseFlags, type Env } from "./flags.ts";
 import {
+  CHANNEL_OPTION,
+  channelFlag,
   count,
   JSON_OPTION,
   LOG_OPTION,
@@ -33,10 +35,11 @@ export function renderReport(r: Report): string {
   out.push(
     `Read ${count(r.lines.read)} ${r.lines.read === 1 ? "line" : "lines"} from ${r.files.join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
   );
+  if (r.channel !== "sms") out.push(`Channel: ${r.channel}`);
   if (r.since || r.until) out.push(`Window: reports received from ${r.since ?? "the start"} until ${r.until ?? "now"}`);
   out.push(
-    `Callbacks: ${count(r.callbacks.dlr)} delivery reports, ${count(r.callbacks.campaign)} campaign, ` +
-      `${count(r.callbacks.other)} other, ${count(r.callbacks.rejected)} rejected`,
+    `Callbacks: ${count(r.callbacks.dlr)} delivery reports, ${count(r.callbacks.inbound)} inbound messages, ` +
+      `${count(r.callbacks.campaign)} campaign, ${count(r.callbacks.other)} other, ${count(r.callbacks.rejected)} rejected`,
     "",
   );
   const share = (n: number) => percent(r.messages === 0 ? null : n / r.messages);
@@ -98,11 +101,12 @@ export const REPORT_FLAGS: OptionSpec[] = [
   { flag: "since", value: "24h|ISO", help: "only reports received since then (a duration back from now, or a date)" },
   { flag: "until", value: "24h|ISO", help: "only reports received before then" },
   { flag: "by", value: GROUP_BY.join("|"), help: "also break the messages down by this field" },
+  CHANNEL_OPTION,
   JSON_OPTION,
 ];
 
 export const report: Command = {
-  usage: "report [--log FILE]... [FILE...] [--since 24h|ISO] [--until 24h|ISO] [--by FIELD] [--json]",
+  usage: "report [--log FILE]... [FILE...] [--since 24h|ISO] [--until 24h|ISO] [--by FIELD] [--channel C] [--json]",
   flags: REPORT_FLAGS,
   async run(args: string[], env: Env): Promise<void> {
     const { values, positionals } = parseFlags(args, REPORT_FLAGS, true);
@@ -115,7 +119,8 @@ export const report: Command = {
     if (since !== null && until !== null && since >= until)
       throw new UsageError(`--since (${since}) must be before --until (${until})`);
     const reader = new LogStatus(logFiles(values.log as string[] | undefined, positionals, env));
-    const result = await reader.report({ since, until, by: (by as GroupBy | undefined) ?? null });
+    const channel = channelFlag(values.channel as string | undefined, "sms");
+    const result = await reader.report({ since, until, by: (by as GroupBy | undefined) ?? null, channel });
     process.stdout.write(values.json ? JSON.stringify(result, null, 2) + "\n" : renderReport(result));
   },
 };

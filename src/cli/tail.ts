@@ -7,7 +7,8 @@ import { LogFollower } from "../log/follow.ts";
 import { isGzip, lastLines, parseEntry, TextFormatDetector } from "../log/reader.ts";
 import { TextFormatLogError } from "../core/errors.ts";
 import { OUTCOMES, type Outcome } from "../core/outcome.ts";
-import { LOG_OPTION, logFiles, safe, useColour, wholeNumberFlag, type Command, type OptionSpec } from "./output.ts";
+import { inChannel, type ChannelFilter } from "../status/report.ts";
+import { CHANNEL_OPTION, channelFlag, LOG_OPTION, logFiles, safe, useColour, wholeNumberFlag, type Command, type OptionSpec } from "./output.ts";
 import { CommandError } from "./errors.ts";
 
 const KINDS = EntryKind.anyOf.map((k) => k.const) as EntryKind[];
@@ -23,11 +24,17 @@ const COLOURS: Record<string, string> = {
 export interface TailFilter {
   outcome?: Outcome;
   kind?: EntryKind;
+  /** Entries without a channel (rejected bodies, unknown objects) always pass. @default "all" */
+  channel?: ChannelFilter;
 }
 
 /** Does the entry pass the filter? */
 export function matches(entry: LogEntry, filter: TailFilter): boolean {
-  return (!filter.outcome || entry.outcome === filter.outcome) && (!filter.kind || entry.kind === filter.kind);
+  return (
+    (!filter.outcome || entry.outcome === filter.outcome) &&
+    (!filter.kind || entry.kind === filter.kind) &&
+    inChannel(entry.channel, filter.channel ?? "all")
+  );
 }
 
 /**
@@ -39,20 +46,26 @@ export function renderTailLine(entry: LogEntry, colour: boolean): string {
   const paint = (code: string | undefined, text: string) => (colour && code ? `\x1b[${code}m${text}\x1b[0m` : text);
   const label = entry.kind === "dlr" ? entry.outcome : entry.kind;
   const fields: string[] = [paint("2", safe(entry.receivedAt)), paint(COLOURS[label], label.padEnd(9))];
+  // Other channels say which they are; SMS, the mission, goes without.
+  if (entry.channel && entry.channel !== "sms") fields.push(safe(entry.channel));
   if (entry.kind === "dlr") {
     const part = entry.parts !== null && entry.parts > 1 ? ` part ${entry.part ?? "?"}/${entry.parts}` : "";
     const status = entry.detailedStatus && entry.detailedStatus !== entry.status
       ? `${safe(entry.status)}: ${safe(entry.detailedStatus)}`
       : safe(entry.status ?? "(no status)");
-    fields.push(safe(entry.to ?? "-"), safe(entry.messageId) + part, status);
+    fields.push(safe(entry.to ?? "-"), safe(entry.messageId ?? entry.trackingId) + part, status);
     if (entry.price !== null) fields.push(String(entry.price));
     const network = [entry.country, entry.operator].filter(Boolean).map(safe).join("/");
     if (network) fields.push(network);
     if (entry.label) fields.push(safe(entry.label));
+  } else if (entry.kind === "inbound") {
+    fields.push(`from ${safe(entry.from ?? "-")} to ${safe(entry.to ?? "-")}`, safe(entry.messageId ?? ""));
   } else if (entry.kind === "campaign") {
-    fields.push(`campaign ${safe(entry.campaignTrackingId)}`, safe(entry.label ?? ""), safe(entry.status ?? ""));
+    fields.push(`campaign ${safe(entry.campaignTrackingId)}`, safe(entry.campaignName ?? ""), safe(entry.status ?? ""));
   } else if (entry.kind === "rejected") {
     fields.push(entry.error ? `${safe(entry.error.reason)}: ${safe(entry.error.message)}` : "rejected");
+  } else if (entry.channel === "failover") {
+    fields.push(`flow ${safe(entry.trackingId ?? "-")}`, safe(entry.status ?? ""));
   } else {
     fields.push("not a delivery report");
   }
@@ -65,6 +78,7 @@ export const TAIL_FLAGS: OptionSpec[] = [
   { flag: "lines", short: "n", value: "N", help: "how many of the last entries to print first (default 10)" },
   { flag: "outcome", value: OUTCOMES.join("|"), help: "only entries with this outcome" },
   { flag: "kind", value: KINDS.join("|"), help: "only entries of this kind" },
+  CHANNEL_OPTION,
 ];
 
 function oneOf<T extends string>(raw: unknown, allowed: readonly T[], name: string): T | undefined {
@@ -75,13 +89,14 @@ function oneOf<T extends string>(raw: unknown, allowed: readonly T[], name: stri
 }
 
 export const tail: Command = {
-  usage: "tail [-f] [-n N] [--outcome OUTCOME] [--kind KIND] [--log FILE]... [FILE...]",
+  usage: "tail [-f] [-n N] [--outcome OUTCOME] [--kind KIND] [--channel C] [--log FILE]... [FILE...]",
   flags: TAIL_FLAGS,
   async run(args: string[], env: Env): Promise<void> {
     const { values, positionals } = parseFlags(args, TAIL_FLAGS, true);
     const filter: TailFilter = {
       outcome: oneOf(values.outcome, OUTCOMES, "--outcome"),
       kind: oneOf(values.kind, KINDS, "--kind"),
+      channel: channelFlag(values.channel as string | undefined, "sms"),
     };
     const n = wholeNumberFlag(values.lines as string | undefined, "--lines", 10);
     const files = logFiles(values.log as string[] | undefined, positionals, env);

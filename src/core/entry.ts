@@ -8,23 +8,37 @@ import { OUTCOMES } from "./outcome.ts";
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) =>
   Type.Union([t, Type.Null()]);
 
+/**
+ * What a callback is: `dlr`, a status of a message you sent (on any channel); `inbound`, a message
+ * you received; `campaign`, a campaign's progress; `other`, any other object; `rejected`, a body
+ * refused (kept as received).
+ */
 export const EntryKind = Type.Union([
   Type.Literal("dlr"),
+  Type.Literal("inbound"),
   Type.Literal("campaign"),
   Type.Literal("other"),
   Type.Literal("rejected"),
 ]);
 export type EntryKind = Static<typeof EntryKind>;
 
+/** The channels a provider reports on; null when a callback has none (rejected, unknown objects). */
+export const CHANNELS = ["sms", "viber", "whatsapp", "voice", "verification", "failover"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
 export const LogEntry = Type.Object(
   {
     receivedAt: Type.String({ description: "When the callback arrived, ISO 8601 with milliseconds (UTC)" }),
     provider: Type.String({ description: "Which adapter read the callback, e.g. `routee`" }),
     kind: EntryKind,
+    channel: Type.Union([...CHANNELS.map((c) => Type.Literal(c)), Type.Null()], {
+      description: "sms, viber, whatsapp, voice, verification or failover; null for rejected and unknown callbacks",
+    }),
     outcome: Type.Union(OUTCOMES.map((o) => Type.Literal(o))),
     final: Type.Boolean(),
     messageId: Nullable(Type.String()),
     smsId: Nullable(Type.String()),
+    trackingId: Nullable(Type.String({ description: "Viber, two-step verification, campaign and failover ids" })),
     part: Nullable(Type.Number()),
     parts: Nullable(Type.Number()),
     to: Nullable(Type.String()),
@@ -32,13 +46,15 @@ export const LogEntry = Type.Object(
     status: Nullable(Type.String({ description: "The status name exactly as the provider sent it" })),
     detailedStatus: Nullable(Type.String()),
     description: Nullable(Type.String()),
-    updatedDate: Nullable(Type.String()),
+    updatedDate: Nullable(Type.String({ description: "When the provider says the status changed (or the message arrived)" })),
     price: Nullable(Type.Number()),
     latency: Nullable(Type.Number()),
     country: Nullable(Type.String()),
     operator: Nullable(Type.String()),
     campaignTrackingId: Nullable(Type.String()),
+    campaignName: Nullable(Type.String()),
     label: Nullable(Type.String()),
+    poolName: Nullable(Type.String({ description: "The SMS pool of a pool report or pool inbound message" })),
     report: Type.Unknown({ description: "The body as received (for `rejected`: the raw text)" }),
     error: Type.Optional(
       Type.Object({ reason: Type.String(), field: Type.Optional(Type.String()), message: Type.String() }),
@@ -61,16 +77,37 @@ export function nowIso(): string {
   return lastIso;
 }
 
+/**
+ * An entry read back from a log written before channels existed (0.1.0): the fields it lacks, as
+ * that version meant them (every delivery report and campaign was SMS). Newer entries are unchanged.
+ */
+export function upgradeEntry<T extends Partial<LogEntry> & Pick<LogEntry, "kind">>(entry: T): T {
+  if (entry.channel !== undefined) return entry;
+  entry.channel = entry.kind === "dlr" || entry.kind === "campaign" ? "sms" : null;
+  entry.trackingId ??= entry.kind === "campaign" ? (entry.campaignTrackingId ?? null) : null;
+  entry.campaignName ??= null;
+  entry.poolName ??= null;
+  return entry;
+}
+
 /** An entry with every field empty, for adapters to fill in. */
-export function blankEntry(provider: string, kind: EntryKind, report: unknown, receivedAt?: Date): LogEntry {
+export function blankEntry(
+  provider: string,
+  kind: EntryKind,
+  report: unknown,
+  receivedAt?: Date,
+  channel: Channel | null = null,
+): LogEntry {
   return {
     receivedAt: receivedAt ? receivedAt.toISOString() : nowIso(),
     provider,
     kind,
+    channel,
     outcome: "unknown",
     final: false,
     messageId: null,
     smsId: null,
+    trackingId: null,
     part: null,
     parts: null,
     to: null,
@@ -84,7 +121,9 @@ export function blankEntry(provider: string, kind: EntryKind, report: unknown, r
     country: null,
     operator: null,
     campaignTrackingId: null,
+    campaignName: null,
     label: null,
+    poolName: null,
     report,
   };
 }

@@ -58,19 +58,43 @@ function priceAsSent(entry: LogEntry): unknown {
   return report && typeof report === "object" && report.price !== undefined ? report.price : entry.price;
 }
 
+/** What a status report on another channel is about, in a sentence. */
+const CHANNEL_NOUNS: Record<string, string> = {
+  viber: "Viber message",
+  whatsapp: "WhatsApp message",
+  voice: "voice call",
+  verification: "verification",
+};
+
 /**
- * The original recipe's lines:
+ * The original recipe's lines for SMS delivery reports:
  * `Your message to <to> (message id <id>) was DELIVERED.` + `The cost was <price>`, the same with
- * FAILED for every failed outcome, `Your message to <to> has a status of: <name>` otherwise, and
- * `This is not a delivery receipt` for callbacks that are not per-SMS reports.
+ * FAILED for every failed outcome, `Your message to <to> has a status of: <name>` otherwise. Every
+ * other callback is one line that says what it is (`This is not a delivery receipt` for objects
+ * that are nothing known).
  */
 export function renderText(entry: LogEntry): string {
   if (entry.kind === "rejected") {
     const why = entry.error ? `${entry.error.reason}: ${entry.error.message}` : "rejected";
     return `Rejected callback (${textValue(why)}): ${textValue(entry.report)}\n`;
   }
+  if (entry.kind === "inbound") {
+    const channel = entry.channel === "sms" || entry.channel === null ? "SMS" : CHANNEL_NOUNS[entry.channel] ?? entry.channel;
+    const text = (entry.report as { message?: unknown } | null)?.message;
+    return (
+      `Inbound ${channel} from ${textValue(entry.from)} to ${textValue(entry.to)} (message id ${textValue(entry.messageId)})` +
+      (typeof text === "string" ? `: ${textValue(text)}\n` : "\n")
+    );
+  }
+  if (entry.kind === "campaign")
+    return `Campaign ${textValue(entry.campaignName)} (tracking id ${textValue(entry.trackingId)}) is ${textValue(entry.status)}\n`;
+  if (entry.channel === "failover")
+    return `Failover flow ${textValue(entry.trackingId)} has a status of: ${textValue(entry.status)}\n`;
   if (entry.kind !== "dlr") return "This is not a delivery receipt\n";
   const to = textValue(entry.to);
+  const noun = entry.channel === null ? undefined : CHANNEL_NOUNS[entry.channel];
+  if (noun !== undefined)
+    return `Your ${noun} to ${to} (id ${textValue(entry.messageId ?? entry.trackingId)}) has a status of: ${textValue(entry.status)}\n`;
   if (entry.outcome === "delivered" || entry.outcome === "failed") {
     const verb = entry.outcome === "delivered" ? "DELIVERED" : "FAILED";
     return (

@@ -131,8 +131,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
    * Store the entries not seen before, once. A retry that arrives while its first copy is being
    * written waits for that write; a failed write forgets its keys, so the sender's retry is stored.
    */
-  async function storeOnce(entries: readonly ReceivedEntry[]): Promise<"stored" | "duplicate" | Response> {
-    if (!duplicates) return stored(entries).then(() => "stored" as const, writeFailed);
+  async function storeOnce(entries: readonly ReceivedEntry[]): Promise<readonly ReceivedEntry[] | "duplicate" | Response> {
+    if (!duplicates) return stored(entries).then(() => entries, writeFailed);
     const fresh: ReceivedEntry[] = [];
     const keys: string[] = [];
     const waits: Promise<void>[] = [];
@@ -169,7 +169,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       return writeFailed(error);
     }
     for (const handle of handles) duplicates.settle(handle, true);
-    return "stored";
+    return fresh;
   }
 
   async function handle(request: Request, peer: PeerSource | null): Promise<Response> {
@@ -201,7 +201,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       metrics.duplicates += 1;
       return duplicate();
     }
-    for (const { entry } of reading.entries) {
+    // Only what was stored now: an entry of the body already stored before is a retry.
+    for (const { entry } of result) {
       metrics.report(entry.kind, entry.outcome);
       onWritten?.(entry);
     }

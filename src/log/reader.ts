@@ -6,12 +6,12 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import type { LogEntry } from "../core/entry.ts";
+import { upgradeEntry, type LogEntry } from "../core/entry.ts";
 import type { StatusFields } from "../status/tracker.ts";
 import { LogReadError, TextFormatLogError } from "../core/errors.ts";
 
 /** The lines `renderText` writes (and the original PHP recipe wrote). */
-const TEXT_LINE = /^(Your message to |The cost was |This is not a delivery receipt|Rejected callback \()/;
+const TEXT_LINE = /^(Your (message|Viber message|WhatsApp message|voice call|verification) to |The cost was |This is not a delivery receipt|Rejected callback \(|Inbound [A-Za-z ]+ from |Campaign |Failover flow )/;
 /** How many non-empty lines may pass, none of them JSON, before a text log is recognised. */
 const DETECT_LINES = 1000;
 /** Read size; large enough that per-chunk costs vanish next to the per-line ones. */
@@ -206,7 +206,7 @@ export function parseEntry(line: string): LogEntry | null {
   if (line.charCodeAt(0) !== 0x7b /* { */) return null;
   try {
     const entry = JSON.parse(line);
-    return isEntry(entry) ? (entry as LogEntry) : null;
+    return isEntry(entry) ? upgradeEntry(entry as LogEntry) : null;
   } catch {
     return null;
   }
@@ -226,7 +226,7 @@ export function parseStatusFields(line: string): StatusFields | null {
   if (cut > 0) {
     try {
       const fields = JSON.parse(line.slice(0, cut) + "}");
-      if (isEntry(fields) && "label" in fields) return fields as StatusFields;
+      if (isEntry(fields) && "label" in fields) return upgradeEntry(fields as StatusFields);
     } catch {}
   }
   return parseEntry(line);

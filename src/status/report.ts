@@ -5,7 +5,7 @@
  */
 import { PRICE_SCALE, type MessageOutcome } from "./rules.ts";
 import type { MessageSummary } from "./table.ts";
-import type { EntryKind } from "../core/entry.ts";
+import { CHANNELS, type Channel, type EntryKind } from "../core/entry.ts";
 
 export const GROUP_BY = ["status", "country", "operator", "campaign", "label"] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -24,6 +24,17 @@ export interface ReportQuery {
   /** Only reports received before this instant. */
   until?: string | null;
   by?: GroupBy | null;
+  /** Only this channel's messages and callbacks (callbacks without a channel always count). @default "sms" */
+  channel?: ChannelFilter;
+}
+
+/** A reader's channel choice: one channel, or every one. */
+export type ChannelFilter = Channel | "all";
+export const CHANNEL_FILTERS: readonly ChannelFilter[] = [...CHANNELS, "all"];
+
+/** Whether an entry of `channel` (null: none) is counted under `filter`. */
+export function inChannel(channel: Channel | null, filter: ChannelFilter): boolean {
+  return filter === "all" || channel === null || channel === filter;
 }
 
 /** Messages per outcome, with their rate and cost. */
@@ -40,6 +51,7 @@ export interface OutcomeCounts {
 
 /** What `report --json` prints. */
 export interface Report extends OutcomeCounts {
+  channel: ChannelFilter;
   /** Where the reports were read from (log files, or a database). */
   files: string[];
   since: string | null;

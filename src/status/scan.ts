@@ -8,7 +8,8 @@
  * other than `dlr`) is not guessed at: `scanStatusLine` returns false and the caller parses the line
  * the ordinary way (`parseStatusFields`), then `fillFromFields` puts the result in the same form.
  */
-import type { StatusFields } from "./tracker.ts";
+import { declaredParts } from "./rules.ts";
+import { messageKey, type StatusFields } from "./tracker.ts";
 
 /** The string fields kept, as indexes into `ScannedReport.starts/ends`. */
 export const MESSAGE_ID = 0;
@@ -22,7 +23,9 @@ export const COUNTRY = 6;
 export const OPERATOR = 7;
 export const CAMPAIGN = 8;
 export const LABEL = 9;
-const STRING_FIELDS = 10;
+/** The channel (`sms`, `viber`, ...); -1 in an entry written before channels existed: SMS. */
+export const CHANNEL = 10;
+const STRING_FIELDS = 11;
 
 /** `outcome` as a small int; OTHER is a hand-written value that is none of the four. */
 export const UNKNOWN = 0;
@@ -61,15 +64,17 @@ const PARTS = 6;
 const PRICE = 7;
 const LATENCY = 8;
 
-/** `blankEntry`'s field order up to `label`; `report` (and `error`) follow and are not read. */
+/** `blankEntry`'s field order up to `poolName`; `report` (and `error`) follow and are not read. */
 const LAYOUT: [key: string, kind: number, field?: number][] = [
   ["receivedAt", KEEP, RECEIVED_AT],
   ["provider", SKIP],
   ["kind", KIND],
+  ["channel", KEEP, CHANNEL],
   ["outcome", OUTCOME],
   ["final", FINAL],
   ["messageId", KEEP, MESSAGE_ID],
   ["smsId", KEEP, PART_KEY],
+  ["trackingId", SKIP],
   ["part", PART],
   ["parts", PARTS],
   ["to", SKIP],
@@ -83,7 +88,9 @@ const LAYOUT: [key: string, kind: number, field?: number][] = [
   ["country", KEEP, COUNTRY],
   ["operator", KEEP, OPERATOR],
   ["campaignTrackingId", KEEP, CAMPAIGN],
+  ["campaignName", SKIP],
   ["label", KEEP, LABEL],
+  ["poolName", SKIP],
 ];
 const encoder = new TextEncoder();
 /** `{"receivedAt":`, `,"provider":`, ... and last `,"report":`, as bytes. */
@@ -163,13 +170,8 @@ export function scanStatusLine(bytes: Uint8Array, start: number, end: number, ou
   // Without an id or an smsId the ordinary path builds the report (a rare, hand-made case).
   if (out.starts[MESSAGE_ID]! < 0 || out.starts[PART_KEY]! < 0) return false;
   out.part = part;
-  out.declaredParts = declaredParts(Number.isNaN(part) ? null : part, Number.isNaN(parts) ? null : parts);
+  out.declaredParts = declaredParts(Number.isNaN(parts) ? null : parts, Number.isNaN(part) ? null : part);
   return true;
-}
-
-/** How `MessageTracker` counts a message's parts from one report. */
-function declaredParts(part: number | null, parts: number | null): number {
-  return Math.max(parts ?? 1, part ?? 1);
 }
 
 /** A JSON string kept as a byte range: only when it needs no decoding (no escape, all ASCII). */
@@ -240,9 +242,11 @@ let scratch = new Uint8Array(1024);
  * JSON type in a hand-written line are taken as `Number()` makes them.
  */
 export function fillFromFields(fields: StatusFields, out: ScannedReport): boolean {
-  if (fields.kind !== "dlr" || typeof fields.messageId !== "string") return false;
+  const id = messageKey(fields);
+  if (id === null) return false;
   const texts: (string | null)[] = [];
-  texts[MESSAGE_ID] = fields.messageId;
+  texts[MESSAGE_ID] = id;
+  texts[CHANNEL] = fields.channel;
   texts[PART_KEY] = fields.smsId ?? `#${fields.part ?? 1}`;
   texts[RECEIVED_AT] = fields.receivedAt;
   texts[UPDATED_DATE] = fields.updatedDate;
@@ -269,7 +273,7 @@ export function fillFromFields(fields: StatusFields, out: ScannedReport): boolea
   out.outcome = OUTCOME_CODES[fields.outcome] ?? OTHER;
   out.final = Boolean(fields.final);
   out.part = fields.part === null ? NaN : Number(fields.part);
-  out.declaredParts = declaredParts(fields.part, fields.parts);
+  out.declaredParts = declaredParts(fields.parts, fields.part);
   out.price = fields.price === null ? NaN : Number(fields.price);
   out.latency = fields.latency === null ? NaN : Number(fields.latency);
   return true;

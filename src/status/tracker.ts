@@ -16,7 +16,7 @@
  * the `messageId` string, one message and one part record; repeated strings such as country,
  * operator and status are interned and shared).
  */
-import type { LogEntry } from "../core/entry.ts";
+import type { Channel, LogEntry } from "../core/entry.ts";
 import type { Outcome } from "../core/outcome.ts";
 import {
   compareDates,
@@ -35,10 +35,12 @@ export type StatusFields = Pick<
   LogEntry,
   | "receivedAt"
   | "kind"
+  | "channel"
   | "outcome"
   | "final"
   | "messageId"
   | "smsId"
+  | "trackingId"
   | "part"
   | "parts"
   | "status"
@@ -73,7 +75,9 @@ export interface PartStatus {
 
 /** A message's current state, derived from its parts. */
 export interface MessageStatus {
+  /** The message's id: its `messageId`, or its `trackingId` on channels without one (Viber, two-step). */
   messageId: string;
+  channel: Channel;
   outcome: MessageOutcome;
   /** How many parts the message has (the largest `parts` or `part` seen, at least 1). */
   parts: number;
@@ -101,6 +105,7 @@ interface PartState extends PartStatus {
 
 interface MessageState {
   messageId: string;
+  channel: Channel;
   parts: number;
   partStates: PartState[];
   country: string | null;
@@ -130,11 +135,13 @@ export class MessageTracker {
 
   /** Take one log entry into account. Returns false when it is not a per-message report. */
   add(entry: StatusFields): boolean {
-    if (entry.kind !== "dlr" || typeof entry.messageId !== "string") return false;
-    let message = this.#messages.get(entry.messageId);
+    const id = messageKey(entry);
+    if (id === null) return false;
+    let message = this.#messages.get(id);
     if (!message) {
       message = {
-        messageId: entry.messageId,
+        messageId: id,
+        channel: entry.channel ?? "sms",
         parts: 1,
         partStates: [],
         country: null,
@@ -142,7 +149,7 @@ export class MessageTracker {
         campaignTrackingId: null,
         label: null,
       };
-      this.#messages.set(entry.messageId, message);
+      this.#messages.set(id, message);
     }
     const declared = declaredParts(entry.parts, entry.part);
     if (Number.isFinite(declared) && declared > message.parts) message.parts = declared;
@@ -212,6 +219,13 @@ export class MessageTracker {
   }
 }
 
+/** Which message a report is about: its `messageId`, else its `trackingId`; null for other kinds. */
+export function messageKey(entry: Pick<StatusFields, "kind" | "messageId" | "trackingId">): string | null {
+  if (entry.kind !== "dlr") return null;
+  const id = entry.messageId ?? entry.trackingId;
+  return typeof id === "string" ? id : null;
+}
+
 /** The report's dates against the part's current report's, compared only when asked. */
 function datesAgainst(entry: StatusFields, current: PartState): DateOrder {
   return {
@@ -234,6 +248,7 @@ function derive(state: MessageState): MessageStatus {
   const decisive = parts[fold.decisive()];
   return {
     messageId: state.messageId,
+    channel: state.channel,
     outcome,
     parts: state.parts,
     partStatuses: parts.map(({ rank: _rank, ...status }) => status),

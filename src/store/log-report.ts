@@ -4,8 +4,8 @@
  */
 import type { EntryKind } from "../core/entry.ts";
 import { eachLine, parseStatusFields, readBlocks, receivedAtOf } from "../log/reader.ts";
-import { ReportTally, type Report, type ReportQuery } from "../status/report.ts";
-import { fillFromFields, ScannedReport, scanStatusLine } from "../status/scan.ts";
+import { inChannel, ReportTally, type Report, type ReportQuery } from "../status/report.ts";
+import { CHANNEL, fillFromFields, ScannedReport, scanStatusLine } from "../status/scan.ts";
 import { MessageTable } from "../status/table.ts";
 
 /**
@@ -20,7 +20,9 @@ export async function buildReport(files: string[], options: ReportQuery = {}): P
   const outside = (at: string) => (since !== null && at < since) || (until !== null && at >= until);
   const table = new MessageTable();
   const scanned = new ScannedReport();
-  const callbacks: Record<EntryKind, number> = { dlr: 0, campaign: 0, other: 0, rejected: 0 };
+  const channel = options.channel ?? "sms";
+  const wanted = channel === "all" ? null : Buffer.from(channel);
+  const callbacks: Record<EntryKind, number> = { dlr: 0, inbound: 0, campaign: 0, other: 0, rejected: 0 };
   const lines = { read: 0, unparseable: 0, outsideWindow: 0 };
 
   /** The ordinary path, for lines the byte scanner leaves alone (other kinds, hand-written). */
@@ -42,6 +44,7 @@ export async function buildReport(files: string[], options: ReportQuery = {}): P
       lines.outsideWindow += 1;
       return;
     }
+    if (!inChannel(entry.channel ?? null, channel)) return;
     if (entry.kind in callbacks) callbacks[entry.kind] += 1;
     if (fillFromFields(entry, scanned)) table.add(scanned);
   }
@@ -60,6 +63,7 @@ export async function buildReport(files: string[], options: ReportQuery = {}): P
       }
       // Lines the server wrote are read from their bytes: no string, no object per line.
       if (!scanStatusLine(block, start, end, scanned)) return parseLine(block.toString("utf8", start, end));
+      if (wanted !== null && !sameBytes(block, scanned.starts[CHANNEL]!, scanned.ends[CHANNEL]!, wanted)) return;
       callbacks.dlr += 1;
       table.add(scanned);
     });
@@ -70,12 +74,20 @@ export async function buildReport(files: string[], options: ReportQuery = {}): P
   const figures = tally.finish();
   return {
     files,
+    channel,
     since,
     until,
     lines,
     callbacks,
     ...figures,
   };
+}
+
+/** `bytes[start..end)` equals `wanted` (start -1, a null field, never does). */
+function sameBytes(bytes: Uint8Array, start: number, end: number, wanted: Uint8Array): boolean {
+  if (start < 0 || end - start !== wanted.length) return false;
+  for (let i = 0; i < wanted.length; i++) if (bytes[start + i] !== wanted[i]) return false;
+  return true;
 }
 
 const RECEIVED_PREFIX = Buffer.from('{"receivedAt":"');

@@ -4,7 +4,7 @@
  * `write` has resolved, so a store's `write` says what "stored" means for it.
  */
 import type { LogEntry, ReceivedEntry } from "../core/entry.ts";
-import type { Report, ReportQuery } from "../status/report.ts";
+import type { ChannelFilter, Report, ReportQuery } from "../status/report.ts";
 import type { MessageStatus } from "../status/tracker.ts";
 
 export interface StoreStats {
@@ -42,15 +42,16 @@ export interface Store {
 
 /** What `lookup --json` prints. */
 export interface Lookup {
-  message: MessageStatus;
-  /** Every report for the message, in the order received (the log entries as written). */
+  /** The message's status by the rules; null when only other callbacks (an inbound message, a campaign) name the id. */
+  message: MessageStatus | null;
+  /** Every callback for the message, in the order received (the log entries as written). */
   reports: LogEntry[];
 }
 
 /** How message status is read back from a store: one message, or a report over many. */
 export interface StatusReader {
-  /** The message (by its id) with every report received for it; null when none names it. */
-  lookup(id: string): Promise<Lookup | null>;
+  /** The message (by its messageId, smsId or trackingId) with every report for it; null when none names it. */
+  lookup(id: string, channel?: ChannelFilter): Promise<Lookup | null>;
   /** Messages by outcome, rate, cost, failures and latency, within the query's window. */
   report(query: ReportQuery): Promise<Report>;
 }

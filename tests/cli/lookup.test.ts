@@ -12,10 +12,10 @@ describe("lookup", () => {
   it("finds every report of a message in the order received, with its status and cost", async () => {
     const found = (await lookupMessage([log], "m2"))!;
     expect(found.reports.map((r) => r.status)).toEqual(["Delivered", "Delivered", "Sent"]);
-    expect(found.message.outcome).toBe("delivered");
-    expect(found.message.cost).toBe(0.036);
-    expect(found.message.partStatuses).toHaveLength(1);
-    expect(found.message.partStatuses[0]!.reports).toBe(3);
+    expect(found.message!.outcome).toBe("delivered");
+    expect(found.message!.cost).toBe(0.036);
+    expect(found.message!.partStatuses).toHaveLength(1);
+    expect(found.message!.partStatuses[0]!.reports).toBe(3);
   });
 
   it("does not match an id that only contains the one asked for", async () => {
@@ -29,8 +29,8 @@ describe("lookup", () => {
     expect(stdout).toContain("country CY, operator Cyta, label promo, campaign c1");
     expect(stdout).toMatch(/^1\s+m3-1\s+Delivered\s+Delivered\s+2024-05-01T12:01:00Z\s+0\.05\s+2\s+1$/m);
     expect(stdout).toMatch(/^2\s+m3-2\s+Delivered/m);
-    expect(stdout).toContain("Reports received (2):");
-    expect(stdout.indexOf("2024-05-01T12:00:00.000Z  2")).toBeLessThan(stdout.indexOf("2024-05-01T12:01:00.000Z  1"));
+    expect(stdout).toContain("Callbacks received (2):");
+    expect(stdout.indexOf("2024-05-01T12:00:00.000Z  dlr   sms      2")).toBeLessThan(stdout.indexOf("2024-05-01T12:01:00.000Z  dlr   sms      1"));
   });
 
   it("prints JSON with --json", () => {
@@ -45,7 +45,7 @@ describe("lookup", () => {
   it("exits 1 when no report names the message, 2 without an id", () => {
     const missing = runCli(["lookup", "nope", log]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('no delivery report for message "nope"');
+    expect(missing.stderr).toContain('no callback names "nope"');
     expect(runCli(["lookup"], { SMS_STATUS_LOG: log }).code).toBe(2);
   });
 });

@@ -14,7 +14,7 @@ describe("report", () => {
   it("counts messages, not callbacks, with rate, cost, failures and latency", async () => {
     const r = await new LogStatus([log]).report({});
     expect(r.lines).toEqual({ read: 15, unparseable: 1, outsideWindow: 0 });
-    expect(r.callbacks).toEqual({ dlr: 12, campaign: 1, other: 0, rejected: 1 });
+    expect(r.callbacks).toEqual({ dlr: 12, inbound: 0, campaign: 1, other: 0, rejected: 1 });
     expect({ messages: r.messages, delivered: r.delivered, failed: r.failed, pending: r.pending }).toEqual({
       messages: 7,
       delivered: 3,
@@ -75,7 +75,7 @@ describe("sms-status report", () => {
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
     expect(Object.keys(r)).toEqual([
-      "files", "since", "until", "lines", "callbacks", "messages", "delivered", "failed", "pending",
+      "files", "channel", "since", "until", "lines", "callbacks", "messages", "delivered", "failed", "pending",
       "deliveryRate", "cost", "failures", "latency", "by", "groups",
     ]);
     expect(r.groups.map((g: { key: string }) => g.key)).toEqual(["otp", "promo"]);

@@ -38,9 +38,9 @@ describe("text format (the original PHP script's lines)", () => {
     );
   });
 
-  it("writes 'This is not a delivery receipt' for campaign and other callbacks", () => {
-    expect(renderText(routeeEntry({ trackingId: "t", campaignStatus: "Completed" }, AT))).toBe(
-      "This is not a delivery receipt\n",
+  it("writes one line saying what it is for a campaign, and 'This is not a delivery receipt' for an unknown object", () => {
+    expect(renderText(routeeEntry({ trackingId: "t", name: "Spring", campaignStatus: "Completed" } as never, AT))).toBe(
+      "Campaign Spring (tracking id t) is Completed\n",
     );
     expect(renderText(routeeEntry({ hello: "world" } as never, AT))).toBe("This is not a delivery receipt\n");
   });
@@ -61,18 +61,18 @@ describe("jsonl format", () => {
     const report = routeeReport({ messageId: "m-9", smsId: "s-9", price: "0.05", part: "2", parts: 3 });
     const line = renderJsonl(routeeEntry(report as never, AT));
     expect(line).toBe(
-      `{"receivedAt":"2026-11-27T09:00:00.123Z","provider":"routee","kind":"dlr","outcome":"delivered","final":true,` +
-        `"messageId":"m-9","smsId":"s-9","part":2,"parts":3,"to":"+306948530920","from":"Routee",` +
+      `{"receivedAt":"2026-11-27T09:00:00.123Z","provider":"routee","kind":"dlr","channel":"sms","outcome":"delivered","final":true,` +
+        `"messageId":"m-9","smsId":"s-9","trackingId":null,"part":2,"parts":3,"to":"+306948530920","from":"Routee",` +
         `"status":"Delivered","detailedStatus":"Delivered","description":"The message was delivered",` +
         `"updatedDate":"2019-07-05T10:28:49Z","price":0.05,"latency":2,"country":"GR","operator":"Cosmote",` +
-        `"campaignTrackingId":null,"label":"otp","report":${JSON.stringify(report)}}\n`,
+        `"campaignTrackingId":null,"campaignName":null,"label":"otp","poolName":null,"report":${JSON.stringify(report)}}\n`,
     );
   });
 
   it("writes the body exactly as received when it came on one line", () => {
     const raw = '{ "messageId":"m-1", "price": 0.0360, "status":{"name":"Delivered"}, "extra":[1, 2] }';
     const line = renderJsonl(routeeEntry(JSON.parse(raw), AT), raw);
-    expect(line.endsWith(`,"label":null,"report":${raw}}\n`)).toBe(true);
+    expect(line.endsWith(`,"label":null,"poolName":null,"report":${raw}}\n`)).toBe(true);
     expect(JSON.parse(line).report).toEqual(JSON.parse(raw));
     expect(line.split("\n")).toHaveLength(2);
   });

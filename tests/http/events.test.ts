@@ -44,7 +44,7 @@ describe("onReport", () => {
     await app.handle(post(URL, report));
     expect((await app.handle(post(URL, report))).status).toBe(200);
     expect((await app.handle(post(URL, "{nope"))).status).toBe(400);
-    expect((await app.handle(post(URL, { price: "abc" }))).status).toBe(422);
+    expect((await app.handle(post(URL, { messageId: "m", price: "abc" }))).status).toBe(422);
     // Hooks start in the order reports are written: once a later report's call is seen, any call
     // for the three above would have been seen before it.
     const later = routeeReport();

@@ -43,7 +43,7 @@ describe("OpenAPI", () => {
     expect([bad.status, (await json(bad)).error]).toEqual([400, "invalid_json"]);
     const big = await app.handle(post("http://localhost/sms/status", { message: "x".repeat(2000) }));
     expect([big.status, (await json(big)).error]).toEqual([413, "body_too_large"]);
-    const wrong = await app.handle(post("http://localhost/sms/status", { price: "abc" }));
+    const wrong = await app.handle(post("http://localhost/sms/status", { messageId: "m", price: "abc" }));
     expect(wrong.status).toBe(422);
     expect(await wrong.json()).toMatchObject({ error: "invalid_report", field: "price" });
   });

@@ -71,10 +71,9 @@ describe("POST /sms/status", () => {
     [{ part: true }, "part", "part must be a number or a numeric string"],
     [{ to: 306948530920 }, "to", "to must be a string"],
     [{ groups: "all" }, "groups", "groups must be an array of strings"],
-    [{ status: "Delivered" }, "status", "status must be an object"],
     [{ status: { name: 7 } }, "status.name", "status.name must be a string"],
     [{ status: { name: "Failed", reason: "x" } }, "status.reason", "status.reason must be an object"],
-    [{ status: '{"name":"Delivered"}' }, "status", "status must be an object"],
+    [{ status: 7 }, "status", "status must be an object"],
     [{ status: { name: "Failed", reason: { detailedStatus: 1 } } }, "status.reason.detailedStatus", "status.reason.detailedStatus must be a string"],
   ])("answers 422 naming the field for %j and still logs the raw body", async (override, field, message) => {
     const { send, log } = setup();

@@ -130,10 +130,14 @@ describe("DuplicateFilter", () => {
     expect(filter.size).toBe(1);
   });
 
-  it("gives only per-SMS reports a key, built from part, status and date", () => {
+  it("keys a status report by channel, part, status and date, any other callback by its body, a rejected one not at all", () => {
     const at = new Date();
     const dlr = reportEntry(routeeReport({ smsId: "s1" }), at);
-    expect(duplicateKey(dlr)).toBe("routee\u0000s2:s1\u00009:Delivered\u00002019-07-05T10:28:49Z");
-    expect(duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Sent" }, at))).toBeNull();
+    expect(duplicateKey(dlr)).toBe("routee\u0000sms\u0000s2:s1\u00009:Delivered\u00002019-07-05T10:28:49Z");
+    const campaign = duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Sent" }, at));
+    expect(campaign).toStartWith("routee\u0000campaign\u0000b:");
+    expect(duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Sent" }, new Date(0)))).toBe(campaign);
+    expect(duplicateKey(routeeEntry({ trackingId: "t", campaignStatus: "Finished" }, at))).not.toBe(campaign);
+    expect(duplicateKey({ ...dlr, kind: "rejected" })).toBeNull();
   });
 });

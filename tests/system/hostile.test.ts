@@ -54,7 +54,7 @@ const FIELDS: [string, unknown][] = [
   ["trackingId", 1], ["campaignStatus", 2],
 ];
 const STATUS_FIELDS: [string, unknown, string][] = [
-  ["status", "Delivered", "status"],
+  ["status", 7, "status"],
   ["status", { name: 1 }, "status.name"],
   ["status", { name: "Failed", reason: "x" }, "status.reason"],
   ["status", { name: "Failed", reason: { detailedStatus: 1 } }, "status.reason.detailedStatus"],
