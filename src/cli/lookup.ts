@@ -39,7 +39,7 @@ export function renderLookup({ message: m, reports }: Lookup): string {
       [
         ["received", "part", "status", "detailed status", "updated", "price", "description"],
         ...reports.map((r) => [
-          r.receivedAt,
+          dash(r.receivedAt),
           dash(r.part),
           dash(r.status),
           dash(r.detailedStatus),

@@ -9,6 +9,7 @@ import { createGunzip } from "node:zlib";
 import type { LogEntry } from "../core/entry.ts";
 import type { StatusFields } from "../status/tracker.ts";
 import { LogReadError, TextFormatLogError } from "../core/errors.ts";
+import { OUTCOMES, type Outcome } from "../core/outcome.ts";
 
 /** The lines `renderText` writes (and the original PHP recipe wrote). */
 const TEXT_LINE = /^(Your message to |The cost was |This is not a delivery receipt|Rejected callback \()/;
@@ -201,13 +202,13 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-/** A parsed line, or null when it is not a log entry. */
+/** A parsed line, or null when it is not a log entry (see `checkEntry`). */
 export function parseEntry(line: string): LogEntry | null {
   if (line.charCodeAt(0) !== 0x7b /* { */) return null;
   try {
-    const entry = JSON.parse(line);
-    return isEntry(entry) ? (entry as LogEntry) : null;
+    return checkEntry(JSON.parse(line)) as LogEntry | null;
   } catch {
+    // Malformed, or nested too deep for the parser's stack.
     return null;
   }
 }
@@ -225,20 +226,60 @@ export function parseStatusFields(line: string): StatusFields | null {
   const cut = line.indexOf(REPORT_KEY);
   if (cut > 0) {
     try {
+      // `label` is written last before the report: without it, the fields are in another order.
       const fields = JSON.parse(line.slice(0, cut) + "}");
-      if (isEntry(fields) && "label" in fields) return fields as StatusFields;
+      if ("label" in fields) return checkEntry(fields) as StatusFields | null;
     } catch {}
   }
   return parseEntry(line);
 }
 
-function isEntry(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { kind?: unknown }).kind === "string" &&
-    typeof (value as { receivedAt?: unknown }).receivedAt === "string"
-  );
+/** The fields before `,"report":` as an entry without its report; null if they are not one. */
+export function parsePrefix(head: string): StatusFields | null {
+  try {
+    return checkEntry(JSON.parse(head + "}")) as StatusFields | null;
+  } catch {
+    return null;
+  }
+}
+
+const STRINGS = ["receivedAt", "provider", "kind"] as const;
+const NULLABLE_STRINGS = [
+  "messageId", "smsId", "to", "from", "status", "detailedStatus", "description",
+  "updatedDate", "country", "operator", "campaignTrackingId", "label",
+] as const;
+const NULLABLE_NUMBERS = ["part", "parts", "price", "latency"] as const;
+
+/**
+ * The parsed value as an entry, or null when a field the readers use has the wrong type: a
+ * hand-edited line is skipped, never trusted (a recovery that read `smsId.length` of a missing
+ * field once stopped the server from starting). Fixed in place: a missing nullable field becomes
+ * null, a missing `outcome` "unknown", a missing `final` false, and a number written as a string
+ * (`"price":"0.036"`) a number.
+ */
+export function checkEntry(value: unknown): LogEntry | StatusFields | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const e = value as Record<string, unknown>;
+  for (const key of STRINGS) if (typeof e[key] !== "string") return null;
+  if (e.outcome === undefined) e.outcome = "unknown";
+  else if (!OUTCOMES.includes(e.outcome as Outcome)) return null;
+  if (e.final === undefined) e.final = false;
+  else if (typeof e.final !== "boolean") return null;
+  for (const key of NULLABLE_STRINGS) {
+    const v = e[key];
+    if (v === undefined) e[key] = null;
+    else if (v !== null && typeof v !== "string") return null;
+  }
+  for (const key of NULLABLE_NUMBERS) {
+    const v = e[key];
+    if (v === undefined || v === null) e[key] = null;
+    else if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) e[key] = Number(v);
+    else if (typeof v !== "number" || !Number.isFinite(v)) return null;
+  }
+  const error = e.error as Record<string, unknown> | undefined;
+  if (error !== undefined && (typeof error !== "object" || error === null || typeof error.reason !== "string" || typeof error.message !== "string"))
+    return null;
+  return e as unknown as LogEntry;
 }
 
 const RECEIVED_PREFIX = '{"receivedAt":"';
