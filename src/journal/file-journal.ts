@@ -6,7 +6,8 @@
  * after its bytes were handed to write(2) (and, with `fsync`, to fdatasync). Appends that arrive
  * in the same event-loop turn share one write: group commit. A failed write rolls the file back
  * to the last complete entry, rejects the whole batch (the caller answers 503 and Routee retries)
- * and marks the journal unhealthy until a later write or probe succeeds.
+ * and marks the journal unhealthy until a later write or probe succeeds. A log file deleted
+ * underneath is noticed at the next batch, which goes to a new file at the path.
  */
 import {
   closeSync,
@@ -237,6 +238,9 @@ export class FileJournal implements Journal {
     this.#batch = null;
     const data = lines.length === 1 ? lines[0]! : lines.join("");
     try {
+      // A log deleted underneath (rm, a rotation without SIGHUP) would swallow every entry: one
+      // fstat per batch notices it and writes to a new file at the path instead.
+      if (this.#fd !== null && fstatSync(this.#fd).nlink === 0) this.#reopenNow();
       if (this.#fd === null) this.#open();
       this.#writer ??= openWriter(this.#fd!);
       await this.#writer.write(data);

@@ -7,6 +7,7 @@
  * a few stat calls a second cost nothing.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { MAX_LINE_BYTES } from "./reader.ts";
 
 /** How often the file is checked. */
 export const FOLLOW_INTERVAL_MS = 200;
@@ -17,12 +18,17 @@ export interface FollowOptions {
   from?: number;
   /** @default FOLLOW_INTERVAL_MS */
   intervalMs?: number;
+  /** Lines longer than this many bytes are skipped. @default MAX_LINE_BYTES (1 MiB) */
+  maxLineBytes?: number;
 }
 
 export class LogFollower {
   readonly path: string;
   readonly #onLines: (lines: string[]) => void;
   readonly #intervalMs: number;
+  readonly #maxLine: number;
+  /** Inside a line already too long: its bytes are dropped up to its newline. */
+  #skipping = false;
   #fd: number | null = null;
   #ino = 0;
   #pos = 0;
@@ -43,6 +49,7 @@ export class LogFollower {
     this.path = path;
     this.#onLines = onLines;
     this.#intervalMs = options.intervalMs ?? FOLLOW_INTERVAL_MS;
+    this.#maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
     if (this.#open()) this.#pos = options.from ?? fstatSync(this.#fd!).size;
     this.#schedule();
   }
@@ -91,6 +98,7 @@ export class LogFollower {
     }
     this.#ino = fstatSync(this.#fd).ino;
     this.#rest = null;
+    this.#skipping = false;
     return true;
   }
 
@@ -98,6 +106,7 @@ export class LogFollower {
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;
     this.#rest = null;
+    this.#skipping = false;
   }
 
   /** A new file at the path (renamed away and recreated). A missing path is not yet a rotation. */
@@ -116,19 +125,35 @@ export class LogFollower {
     if (size < this.#pos) {
       this.#pos = 0;
       this.#rest = null;
+      this.#skipping = false;
     }
     const block = Buffer.alloc(Math.min(READ_BLOCK, Math.max(size - this.#pos, 1)));
     while (this.#pos < size) {
       const n = readSync(fd, block, 0, Math.min(block.length, size - this.#pos), this.#pos);
       if (n === 0) break;
       this.#pos += n;
-      const data = this.#rest ? Buffer.concat([this.#rest, block.subarray(0, n)]) : Buffer.from(block.subarray(0, n));
-      const last = data.lastIndexOf(0x0a);
+      let fresh = block.subarray(0, n);
+      if (this.#skipping) {
+        const nl = fresh.indexOf(0x0a);
+        if (nl >= 0) {
+          this.#skipping = false;
+          fresh = fresh.subarray(nl + 1);
+        } else fresh = fresh.subarray(0, 0);
+      }
+      // Only the new bytes are searched: an unfinished line is never scanned twice.
+      const last = fresh.lastIndexOf(0x0a);
       if (last < 0) {
-        this.#rest = data;
+        if (fresh.length > 0) this.#rest = this.#rest ? Buffer.concat([this.#rest, fresh]) : Buffer.from(fresh);
+        if (this.#rest && this.#rest.length > this.#maxLine) {
+          this.#rest = null;
+          this.#skipping = true;
+        }
       } else {
-        this.#rest = last + 1 < data.length ? data.subarray(last + 1) : null;
-        this.#onLines(data.toString("utf8", 0, last).split("\n"));
+        const data = this.#rest ? Buffer.concat([this.#rest, fresh.subarray(0, last)]) : fresh.subarray(0, last);
+        this.#rest = last + 1 < fresh.length ? Buffer.from(fresh.subarray(last + 1)) : null;
+        const max = this.#maxLine;
+        // A string's length never exceeds its bytes: a cheap bound on what the reader gets.
+        this.#onLines(data.toString("utf8").split("\n").filter((line) => line.length <= max));
       }
       if (this.#pos >= size) size = fstatSync(fd).size;
     }

@@ -6,9 +6,10 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import { upgradeEntry, type LogEntry } from "../core/entry.ts";
+import { CHANNELS, upgradeEntry, type Channel, type LogEntry } from "../core/entry.ts";
 import type { StatusFields } from "../status/tracker.ts";
 import { LogReadError, TextFormatLogError } from "../core/errors.ts";
+import { OUTCOMES, type Outcome } from "../core/outcome.ts";
 
 /** The lines `renderText` writes (and the original PHP recipe wrote). */
 const TEXT_LINE = /^(Your (message|Viber message|WhatsApp message|voice call|verification) to |The cost was |This is not a delivery receipt|Rejected callback \(|Inbound [A-Za-z ]+ from |Campaign |Failover flow )/;
@@ -110,48 +111,87 @@ function gzipSource(path: string): ByteSource {
   };
 }
 
+/** The longest line a reader takes: a longer one is skipped (and counted), never held. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+export interface ReadOptions {
+  /** Lines longer than this many bytes are skipped. @default MAX_LINE_BYTES (1 MiB) */
+  maxLineBytes?: number;
+  /** Called once for each line skipped as too long. */
+  onLongLine?: (file: string) => void;
+}
+
 /**
  * Calls `onBlock` with the file's bytes a block of complete lines at a time (each ends with a
  * newline, except a last line without one), in file order, for each file in turn. The block is a
  * view of a buffer that is reused: read it during the call, never keep it. This is what a reader
- * that wants no string per line uses; `readLines` decodes on top of it.
+ * that wants no string per line uses; `readLines` decodes on top of it. A line longer than
+ * `maxLineBytes` is left out of the blocks and reported to `onLongLine`: memory stays bounded
+ * whatever the file holds (a 1 GB line of zeros in a gzip, a sparse file).
  * Throws `LogReadError` (or `TextFormatLogError`) naming the file.
  */
 export async function readBlocks(
   paths: readonly string[],
   onBlock: (block: Buffer, file: string) => void,
+  options: ReadOptions = {},
 ): Promise<void> {
-  let buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  const max = options.maxLineBytes ?? MAX_LINE_BYTES;
+  // Room for the longest line kept plus a full read: the buffer never grows.
+  const buffer = Buffer.allocUnsafe(Math.max(max, CHUNK_BYTES) + CHUNK_BYTES);
   for (const path of paths) {
     const gzip = isGzip(path);
     const detector = new TextFormatDetector();
-    const emit = (block: Buffer) => {
+    const long = () => options.onLongLine?.(path);
+    const pass = (block: Buffer) => {
+      if (block.length === 0) return;
       if (!detector.done && splitLines(block.toString("utf8")).some((line) => detector.see(line)))
         throw new TextFormatLogError(path);
       onBlock(block, path);
     };
+    const emit = (block: Buffer) => {
+      for (const [from, to] of longLines(block, max)) {
+        pass(block.subarray(0, from));
+        long();
+        block = block.subarray(to);
+      }
+      pass(block);
+    };
     let source: ByteSource | null = null;
     // Bytes after the last newline wait at the start of `buffer` for the rest of their line.
     let filled = 0;
+    // Inside a line already too long: its bytes are dropped up to its newline.
+    let skipping = false;
     try {
       source = gzip ? gzipSource(path) : await plainSource(path);
       for (;;) {
-        if (filled === buffer.length) {
-          // A line longer than the buffer.
-          const bigger = Buffer.allocUnsafe(buffer.length * 2);
-          buffer.copy(bigger, 0, 0, filled);
-          buffer = bigger;
-        }
         const read = await source.read(buffer, filled);
         if (read === 0) break;
-        const searchFrom = filled;
+        let from = filled;
         filled += read;
-        // Split on the newline byte: it never occurs inside a UTF-8 sequence.
-        const last = buffer.lastIndexOf(0x0a, filled - 1);
-        if (last < searchFrom) continue;
-        emit(buffer.subarray(0, last + 1));
-        buffer.copy(buffer, 0, last + 1, filled);
-        filled -= last + 1;
+        if (skipping) {
+          const nl = buffer.subarray(from, filled).indexOf(0x0a);
+          if (nl < 0) {
+            filled = 0;
+            continue;
+          }
+          buffer.copy(buffer, 0, from + nl + 1, filled);
+          filled -= from + nl + 1;
+          from = 0;
+          skipping = false;
+        }
+        // Split on the newline byte (it never occurs inside a UTF-8 sequence), searching only the new bytes.
+        const last = buffer.subarray(from, filled).lastIndexOf(0x0a);
+        if (last < 0) {
+          if (filled > max) {
+            long();
+            skipping = true;
+            filled = 0;
+          }
+          continue;
+        }
+        emit(buffer.subarray(0, from + last + 1));
+        buffer.copy(buffer, 0, from + last + 1, filled);
+        filled -= from + last + 1;
       }
       if (filled > 0) emit(buffer.subarray(0, filled));
       if (detector.end()) throw new TextFormatLogError(path);
@@ -162,6 +202,28 @@ export async function readBlocks(
     } finally {
       await source?.close();
     }
+  }
+}
+
+/**
+ * The lines of a block longer than `max` bytes, as [start, end after the newline) pairs relative
+ * to what follows the previous pair. It hops a window of `max + 1` bytes at a time back to its
+ * last newline, so ordinary lines cost no per-line work.
+ */
+function* longLines(block: Buffer, max: number): Generator<[number, number]> {
+  let base = 0;
+  let from = 0;
+  while (block.length - from > max) {
+    const nl = block.subarray(from, from + max + 1).lastIndexOf(0x0a);
+    if (nl >= 0) {
+      from += nl + 1;
+      continue;
+    }
+    const end = block.indexOf(0x0a, from + max + 1);
+    const to = end < 0 ? block.length : end + 1;
+    yield [from - base, to - base];
+    base = to;
+    from = to;
   }
 }
 
@@ -185,11 +247,16 @@ export function eachLine(block: Uint8Array, visit: (start: number, end: number) 
 export async function readLines(
   paths: readonly string[],
   onLines: (lines: string[], file: string) => void,
+  options: ReadOptions = {},
 ): Promise<void> {
-  await readBlocks(paths, (block, file) => {
-    const end = block[block.length - 1] === 0x0a ? block.length - 1 : block.length;
-    onLines(splitLines(block.toString("utf8", 0, end)), file);
-  });
+  await readBlocks(
+    paths,
+    (block, file) => {
+      const end = block[block.length - 1] === 0x0a ? block.length - 1 : block.length;
+      onLines(splitLines(block.toString("utf8", 0, end)), file);
+    },
+    options,
+  );
 }
 
 function splitLines(text: string): string[] {
@@ -201,13 +268,13 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-/** A parsed line, or null when it is not a log entry. */
+/** A parsed line, or null when it is not a log entry (see `checkEntry`). */
 export function parseEntry(line: string): LogEntry | null {
   if (line.charCodeAt(0) !== 0x7b /* { */) return null;
   try {
-    const entry = JSON.parse(line);
-    return isEntry(entry) ? upgradeEntry(entry as LogEntry) : null;
+    return checkEntry(JSON.parse(line)) as LogEntry | null;
   } catch {
+    // Malformed, or nested too deep for the parser's stack.
     return null;
   }
 }
@@ -225,20 +292,61 @@ export function parseStatusFields(line: string): StatusFields | null {
   const cut = line.indexOf(REPORT_KEY);
   if (cut > 0) {
     try {
+      // `label` is written last before the report: without it, the fields are in another order.
       const fields = JSON.parse(line.slice(0, cut) + "}");
-      if (isEntry(fields) && "label" in fields) return upgradeEntry(fields as StatusFields);
+      if ("label" in fields) return checkEntry(fields) as StatusFields | null;
     } catch {}
   }
   return parseEntry(line);
 }
 
-function isEntry(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { kind?: unknown }).kind === "string" &&
-    typeof (value as { receivedAt?: unknown }).receivedAt === "string"
-  );
+/** The fields before `,"report":` as an entry without its report; null if they are not one. */
+export function parsePrefix(head: string): StatusFields | null {
+  try {
+    return checkEntry(JSON.parse(head + "}")) as StatusFields | null;
+  } catch {
+    return null;
+  }
+}
+
+const STRINGS = ["receivedAt", "provider", "kind"] as const;
+const NULLABLE_STRINGS = [
+  "messageId", "smsId", "to", "from", "status", "detailedStatus", "description",
+  "updatedDate", "country", "operator", "campaignTrackingId", "label", "trackingId", "campaignName", "poolName",
+] as const;
+const NULLABLE_NUMBERS = ["part", "parts", "price", "latency"] as const;
+
+/**
+ * The parsed value as an entry, or null when a field the readers use has the wrong type: a
+ * hand-edited line is skipped, never trusted (a recovery that read `smsId.length` of a missing
+ * field once stopped the server from starting). Fixed in place: a missing nullable field becomes
+ * null, a missing `outcome` "unknown", a missing `final` false, and a number written as a string
+ * (`"price":"0.036"`) a number.
+ */
+export function checkEntry(value: unknown): LogEntry | StatusFields | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const e = value as Record<string, unknown>;
+  for (const key of STRINGS) if (typeof e[key] !== "string") return null;
+  if (e.outcome === undefined) e.outcome = "unknown";
+  else if (!OUTCOMES.includes(e.outcome as Outcome)) return null;
+  if (e.final === undefined) e.final = false;
+  else if (typeof e.final !== "boolean") return null;
+  for (const key of NULLABLE_STRINGS) {
+    const v = e[key];
+    if (v === undefined) e[key] = null;
+    else if (v !== null && typeof v !== "string") return null;
+  }
+  for (const key of NULLABLE_NUMBERS) {
+    const v = e[key];
+    if (v === undefined || v === null) e[key] = null;
+    else if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) e[key] = Number(v);
+    else if (typeof v !== "number" || !Number.isFinite(v)) return null;
+  }
+  if (e.channel !== undefined && e.channel !== null && !CHANNELS.includes(e.channel as Channel)) return null;
+  const error = e.error as Record<string, unknown> | undefined;
+  if (error !== undefined && (typeof error !== "object" || error === null || typeof error.reason !== "string" || typeof error.message !== "string"))
+    return null;
+  return upgradeEntry(e as unknown as LogEntry);
 }
 
 const RECEIVED_PREFIX = '{"receivedAt":"';
@@ -265,23 +373,35 @@ export interface ScanStats {
 }
 
 const BACKWARD_BLOCK = 64 << 10;
+const SKIP_BLOCK = 1 << 20;
 
 /**
  * The last `n` lines of a plain file that `keep` accepts, oldest first, read backwards from `end`
  * (default: the current size) so a tail of a multi-GB log reads only its end. Gzip files are
- * streamed instead. Throws `TextFormatLogError` for a text-format log.
+ * streamed instead. Lines longer than `maxLineBytes` are skipped. Throws `TextFormatLogError` for a
+ * text-format log.
  */
-export async function lastLines(path: string, n: number, keep: (line: string) => boolean, end?: number): Promise<string[]> {
+export async function lastLines(
+  path: string,
+  n: number,
+  keep: (line: string) => boolean,
+  end?: number,
+  maxLineBytes = MAX_LINE_BYTES,
+): Promise<string[]> {
   if (n <= 0) return [];
   if (isGzip(path)) {
     const ring: string[] = [];
-    await readLines([path], (lines) => {
-      for (const line of lines) {
-        if (line.length === 0 || !keep(line)) continue;
-        ring.push(line);
-        if (ring.length > n * 2) ring.splice(0, ring.length - n);
-      }
-    });
+    await readLines(
+      [path],
+      (lines) => {
+        for (const line of lines) {
+          if (line.length === 0 || !keep(line)) continue;
+          ring.push(line);
+          if (ring.length > n * 2) ring.splice(0, ring.length - n);
+        }
+      },
+      { maxLineBytes },
+    );
     return ring.slice(-n);
   }
   const fd = openForReading(path);
@@ -293,24 +413,46 @@ export async function lastLines(path: string, n: number, keep: (line: string) =>
 
     const found: string[] = [];
     let pos = end ?? fstatSync(fd).size;
+    // The start of a line whose end was read already (with its newline), waiting for the rest.
     let carry: Buffer = Buffer.alloc(0);
-    const block = Buffer.alloc(BACKWARD_BLOCK);
+    // Inside a line already too long: walk back to its start without keeping its bytes.
+    let skipping = false;
+    const block = Buffer.alloc(SKIP_BLOCK);
     while (pos > 0 && found.length < n) {
-      const size = Math.min(BACKWARD_BLOCK, pos);
+      // Bigger reads while skipping: a line of GBs is crossed in few calls.
+      const size = Math.min(skipping ? SKIP_BLOCK : BACKWARD_BLOCK, pos);
       pos -= size;
       readSync(fd, block, 0, size, pos);
-      const data = Buffer.concat([block.subarray(0, size), carry]);
+      let data = block.subarray(0, size);
+      if (skipping) {
+        const nl = data.lastIndexOf(0x0a);
+        if (nl < 0) continue;
+        data = data.subarray(0, nl + 1);
+        skipping = false;
+      } else if (carry.length > 0) {
+        data = Buffer.concat([data, carry]);
+      }
       // The bytes before the first newline may be the end of a line that starts in the next block.
       const first = pos > 0 ? data.indexOf(0x0a) : -1;
       if (pos > 0 && first < 0) {
-        carry = data;
+        // A copy: `block` is reused by the next read. Past the limit (with its CR LF), the line is skipped.
+        carry = Buffer.from(data);
+        if (carry.length > maxLineBytes + 2) {
+          skipping = true;
+          carry = Buffer.alloc(0);
+        }
         continue;
       }
-      carry = data.subarray(0, first + 1);
+      carry = Buffer.from(data.subarray(0, first + 1));
+      if (carry.length > maxLineBytes + 2) {
+        skipping = true;
+        carry = Buffer.alloc(0);
+      }
       const lines = splitLines(data.toString("utf8", first + 1));
       for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
         const line = lines[i]!;
-        if (line.length > 0 && keep(line)) found.push(line);
+        // A string's length never exceeds its bytes: a cheap bound for lines read whole in one block.
+        if (line.length > 0 && line.length <= maxLineBytes && keep(line)) found.push(line);
       }
     }
     return found.reverse();

@@ -1,42 +1,97 @@
-/** Reading the most recent entries of a JSONL log without reading the whole file. */
+/**
+ * Reading the most recent entries of a JSONL log without reading the whole file: bounded in time
+ * and memory whatever the bytes, so that no log line can stop or stall a start.
+ */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { LogEntry } from "../core/entry.ts";
-import { parseEntry } from "../log/reader.ts";
+import { parsePrefix } from "../log/reader.ts";
 
 /** How much of the log's end is read at start to recover duplicate keys. */
 export const RECOVERY_TAIL_BYTES = 16 << 20;
+/** Read size: the window is streamed, never held whole. */
+const BLOCK_BYTES = 1 << 20;
+/**
+ * The most of a line read: its status fields come before the report and fit in a body's worth
+ * (a longer head is skipped and counted, its retry then written again rather than trusted).
+ */
+const HEAD_BYTES = 64 << 10;
+/** How the server starts every line; anything else is not an entry, skipped without a parse. */
+const PREFIX = Buffer.from('{"receivedAt":"');
+const REPORT_KEY = Buffer.from(',"report":');
+
+/** What a recovery read: entries given back and lines skipped as not entries. */
+export interface RecoveryStats {
+  entries: number;
+  skipped: number;
+}
 
 /**
- * The complete JSON entries within the last `maxBytes` of the file, oldest first. Lines that do not
- * parse (a torn line, a text-format log) are skipped. A missing file yields none.
+ * The entries within the last `maxBytes` of the file, oldest first, streamed a block at a time.
+ * Each is the status fields only (no `report`): what the duplicate filter needs. Lines that are
+ * not entries (torn, garbage, hand-edited with a field of the wrong type, a text-format log) are
+ * skipped and counted in `stats`. A missing file yields none.
+ * @example for (const entry of readRecentEntries("sms-status.log")) filter.add(duplicateKey(entry))
  */
-export function readRecentEntries(path: string, maxBytes = RECOVERY_TAIL_BYTES): LogEntry[] {
+export function* readRecentEntries(
+  path: string,
+  maxBytes = RECOVERY_TAIL_BYTES,
+  stats: RecoveryStats = { entries: 0, skipped: 0 },
+): Generator<LogEntry> {
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch {
-    return [];
+    return;
   }
   try {
     const size = fstatSync(fd).size;
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, size - length + read);
-      if (n === 0) break;
-      read += n;
-    }
-    let text = buffer.subarray(0, read).toString("utf8");
+    let pos = size - Math.min(size, maxBytes);
     // The first line is cut unless the window starts at the file's start.
-    if (length < size) text = text.slice(text.indexOf("\n") + 1);
-    const entries: LogEntry[] = [];
-    for (const line of text.split("\n")) {
-      const entry = parseEntry(line);
-      if (entry) entries.push(entry);
+    let skipping = pos > 0;
+    // A line's head waits at the start of `buffer` for its newline; the rest of a long line is dropped.
+    const buffer = Buffer.allocUnsafe(HEAD_BYTES + BLOCK_BYTES);
+    let filled = 0;
+    const take = (start: number, end: number): LogEntry | null => {
+      if (skipping) return (skipping = false), null;
+      if (end === start) return null;
+      const entry = parseHead(buffer, start, Math.min(end, start + HEAD_BYTES));
+      if (entry === null) stats.skipped += 1;
+      else stats.entries += 1;
+      return entry;
+    };
+    while (pos < size) {
+      const n = readSync(fd, buffer, filled, Math.min(BLOCK_BYTES, size - pos), pos);
+      if (n === 0) break;
+      pos += n;
+      const end = filled + n;
+      let start = 0;
+      for (let nl = buffer.indexOf(0x0a, filled); nl >= 0 && nl < end; nl = buffer.indexOf(0x0a, start)) {
+        const entry = take(start, nl);
+        if (entry !== null) yield entry;
+        start = nl + 1;
+      }
+      // An unfinished line waits at the front; past its head, the next read overwrites its middle.
+      filled = Math.min(end - start, HEAD_BYTES);
+      buffer.copy(buffer, 0, start, start + filled);
     }
-    return entries;
+    if (filled > 0) {
+      const entry = take(0, filled);
+      if (entry !== null) yield entry;
+    }
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The entry whose line's head is `buffer[start..end)`, or null. Only the fields before the report
+ * are parsed: a report of any size or nesting costs one byte search.
+ */
+function parseHead(buffer: Buffer, start: number, end: number): LogEntry | null {
+  if (end - start <= PREFIX.length) return null;
+  // A byte loop: most garbage lines differ within a byte or two.
+  for (let i = 0; i < PREFIX.length; i++) if (buffer[start + i] !== PREFIX[i]) return null;
+  const cut = buffer.subarray(start, end).indexOf(REPORT_KEY);
+  if (cut < 0) return null;
+  return parsePrefix(buffer.toString("utf8", start, start + cut)) as LogEntry | null;
 }

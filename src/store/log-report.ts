@@ -3,17 +3,18 @@
  * the compact `MessageTable`; anything else is parsed the ordinary way.
  */
 import type { EntryKind } from "../core/entry.ts";
-import { eachLine, parseStatusFields, readBlocks, receivedAtOf } from "../log/reader.ts";
+import { eachLine, parseStatusFields, readBlocks, receivedAtOf, type ReadOptions } from "../log/reader.ts";
 import { inChannel, ReportTally, type Report, type ReportQuery } from "../status/report.ts";
 import { CHANNEL, fillFromFields, ScannedReport, scanStatusLine } from "../status/scan.ts";
 import { MessageTable } from "../status/table.ts";
 
 /**
  * Read the logs once and compute the report. Memory grows with the number of messages (see
- * `MessageTable`, about 235 bytes each), never with the number of lines.
+ * `MessageTable`, about 235 bytes each), never with the number or length of lines: a line longer
+ * than `read.maxLineBytes` (1 MiB) is counted unparseable and never held.
  * @example await buildReport(["sms-status.log", "sms-status.log.1.gz"], { since: "2024-05-01T00:00:00.000Z" })
  */
-export async function buildReport(files: string[], options: ReportQuery = {}): Promise<Report> {
+export async function buildReport(files: string[], options: ReportQuery = {}, read: ReadOptions = {}): Promise<Report> {
   const since = options.since ?? null;
   const until = options.until ?? null;
   const windowed = since !== null || until !== null;
@@ -67,6 +68,13 @@ export async function buildReport(files: string[], options: ReportQuery = {}): P
       callbacks.dlr += 1;
       table.add(scanned);
     });
+  }, {
+    ...read,
+    // A line too long to be an entry is read and skipped, like any other that is not one.
+    onLongLine: () => {
+      lines.read += 1;
+      lines.unparseable += 1;
+    },
   });
 
   const tally = new ReportTally(options.by ?? null);
