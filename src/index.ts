@@ -41,7 +41,13 @@ export { DuplicateFilter, type DuplicateFilterOptions } from "./journal/dedupe.t
 export { duplicateKey } from "./core/identity.ts";
 
 // Message status from many reports: per part the most final, then the latest; per message all parts.
-export { MessageTracker, type MessageStatus, type PartStatus, type StatusFields } from "./status/tracker.ts";
+export {
+  MessageTracker,
+  type MessageStatus,
+  type MessageTrackerOptions,
+  type PartStatus,
+  type StatusFields,
+} from "./status/tracker.ts";
 export { compareDates, type MessageOutcome } from "./status/rules.ts";
 export { supersedes, rankOf, MessageFold, PRICE_SCALE } from "./status/rules.ts";
 
