@@ -10,7 +10,13 @@
 
 // The plugin and its options.
 export { smsStatus } from "./http/plugin.ts";
-export { type HookName, type ReportHook, type SmsStatusOptions } from "./http/options.ts";
+export {
+  DEFAULT_MAX_MESSAGES,
+  type HookName,
+  type MessageStatusHook,
+  type ReportHook,
+  type SmsStatusOptions,
+} from "./http/options.ts";
 export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./core/defaults.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
