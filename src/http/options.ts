@@ -49,9 +49,9 @@ export interface SmsStatusOptions {
    */
   onMessageStatus?: MessageStatusHook;
   /**
-   * How many messages `onMessageStatus` remembers (about 0.5 KB each); a new one evicts the message
-   * reported least recently, whose next report then starts it afresh. Seeded at start from the
-   * log's last 16 MiB. @default 50 000
+   * How many messages `onMessageStatus` remembers (about 0.7 KB each: 35 MiB at the default); a new
+   * one evicts the message reported least recently, whose next report then starts it afresh, as if
+   * never seen. Seeded at start from the log's last 16 MiB. @default 50 000
    */
   maxMessages?: number;
   /**
@@ -80,7 +80,10 @@ export type ReportHook = (entry: LogEntry) => unknown;
 export type MessageStatusHook = (message: MessageStatus, previous: MessageStatus | null, entry: LogEntry) => unknown;
 export type HookName = "onReport" | "onDelivered" | "onFailed" | "onMessageStatus";
 
-/** Messages `onMessageStatus` remembers: a restart's 16 MiB of log holds far fewer. */
+/**
+ * Messages `onMessageStatus` remembers: as many as the duplicate filter has keys, and a message has
+ * 3 reports or more, so it reaches further back; the 16 MiB read at start holds about 3 000.
+ */
 export const DEFAULT_MAX_MESSAGES = 50_000;
 
 
