@@ -19,6 +19,7 @@ import { smsStatus, type SmsStatusOptions } from "../../src/index.ts";
 import { RECOVERY_TAIL_BYTES } from "../../src/store/file-recent.ts";
 import { MessageTracker } from "../../src/status/tracker.ts";
 import { reportEntry, reportLine, routeeMessages, type SampleReport } from "../lib/samples.ts";
+import { positiveFlag } from "../lib/flags.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -27,18 +28,10 @@ const { values: opts } = parseArgs({
     runs: { type: "string", default: "3" },
   },
 });
+const positive = (name: keyof typeof opts, max: number) => positiveFlag("bench/message-status", opts, name, max);
 const MAX_MESSAGES = positive("max-messages", 10_000_000);
 const REPORTS = positive("reports", 10_000_000);
 const RUNS = positive("runs", 100);
-
-function positive(name: keyof typeof opts, max: number): number {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`bench/message-status: --${name} must be a whole number from 1 to ${max}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 /** A seeded PRNG, so runs are comparable. */
 function seeded(seed: number): () => number {
