@@ -66,7 +66,8 @@ export interface SmsStatusOptions {
   /** Like `onReport`, for entries whose outcome is `failed` (Undelivered, Failed, Unsent, ...). */
   onFailed?: ReportHook;
   /**
-   * Called when a hook throws or rejects, with the entry being handled. @default console.error with an "elysia-sms-status:" prefix
+   * Called when a hook throws or rejects, with the entry being handled.
+   * @default console.error with an "elysia-sms-status:" prefix
    */
   onHookError?: (error: unknown, entry: LogEntry, hook: HookName) => void;
 }

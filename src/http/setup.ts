@@ -26,8 +26,8 @@ export interface ReceiverSetup {
 
 /**
  * Open the store (throws `JournalOpenError`), remember recently stored reports for duplicate
- * detection and message status, and make the receiver. `lazy`: hold the log open only from the first write (a plugin
- * instance that `.use()` drops as a duplicate never keeps a file descriptor).
+ * detection and message status, and make the receiver. `lazy`: hold the log open only from the
+ * first write (a plugin instance that `.use()` drops as a duplicate never keeps a file descriptor).
  */
 export function setUpReceiver(options: SmsStatusOptions, lazy: boolean, provider: Provider = routee): ReceiverSetup {
   const path = options.log ?? DEFAULT_LOG;
