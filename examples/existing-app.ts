@@ -1,7 +1,8 @@
 /**
  * An existing Elysia app that also receives Routee delivery reports: its own routes plus one
- * `.use(smsStatus(...))`, with a hook that keeps each message's latest outcome (a Map standing in
- * for your database). Runs on Bun and on Deno:
+ * `.use(smsStatus(...))`, with a hook that keeps each message's status (a Map standing in for your
+ * database). `onMessageStatus` gives the whole message's status, so a 2-part message is delivered
+ * only once both parts are, and a late `Sent` never undoes `Delivered`. Runs on Bun and on Deno:
  *
  *   bun examples/existing-app.ts
  *   deno run --allow-net --allow-read --allow-write --allow-env examples/existing-app.ts
@@ -20,22 +21,22 @@ declare const Deno: {
   ): unknown;
 };
 
-const latest = new Map<string, string>(); // messageId -> outcome; your database here
+const outcomes = new Map<string, string>(); // messageId -> outcome; your database here
 
 export const app = new Elysia()
   .get("/", () => "my existing app")
   .get("/messages/:id/status", function messageStatus({ params, status }) {
-    const outcome = latest.get(params.id);
+    const outcome = outcomes.get(params.id);
     return outcome ? { messageId: params.id, outcome } : status(404, { error: "unknown message" });
   })
   .use(
     smsStatus({
       log: process.env.SMS_STATUS_LOG ?? "./sms-status.log",
-      onReport(entry) {
-        if (entry.messageId) latest.set(entry.messageId, entry.outcome);
-      },
-      onFailed(entry) {
-        console.warn(`SMS to ${entry.to} failed: ${entry.status} (${entry.description ?? "no reason given"})`);
+      // Called only when a report changes the message's status: write it as it comes.
+      onMessageStatus(message, previous, entry) {
+        outcomes.set(message.messageId, message.outcome);
+        if (message.outcome === "failed" && previous?.outcome !== "failed")
+          console.warn(`SMS to ${entry.to} failed: ${message.status} (${message.detailedStatus ?? "no reason given"})`);
       },
     }),
   );

@@ -10,7 +10,13 @@
 
 // The plugin and its options.
 export { smsStatus } from "./http/plugin.ts";
-export { type HookName, type ReportHook, type SmsStatusOptions } from "./http/options.ts";
+export {
+  DEFAULT_MAX_MESSAGES,
+  type HookName,
+  type MessageStatusHook,
+  type ReportHook,
+  type SmsStatusOptions,
+} from "./http/options.ts";
 export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./core/defaults.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
@@ -41,7 +47,13 @@ export { DuplicateFilter, type DuplicateFilterOptions } from "./journal/dedupe.t
 export { duplicateKey } from "./core/identity.ts";
 
 // Message status from many reports: per part the most final, then the latest; per message all parts.
-export { MessageTracker, type MessageStatus, type PartStatus, type StatusFields } from "./status/tracker.ts";
+export {
+  MessageTracker,
+  type MessageStatus,
+  type MessageTrackerOptions,
+  type PartStatus,
+  type StatusFields,
+} from "./status/tracker.ts";
 export { compareDates, type MessageOutcome } from "./status/rules.ts";
 export { supersedes, rankOf, MessageFold, PRICE_SCALE } from "./status/rules.ts";
 

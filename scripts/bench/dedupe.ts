@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { DuplicateFilter } from "../../src/journal/dedupe.ts";
+import { positiveFlag } from "../lib/flags.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -20,18 +21,10 @@ const { values: opts } = parseArgs({
     runs: { type: "string", default: "5" },
   },
 });
+const positive = (name: keyof typeof opts, max: number) => positiveFlag("bench:dedupe", opts, name, max);
 const MAX_KEYS = positive("max-keys", 10_000_000);
 const ADDS = positive("adds", 100_000_000);
 const RUNS = positive("runs", 100);
-
-function positive(name: keyof typeof opts, max: number): number {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`bench:dedupe: --${name} must be a whole number from 1 to ${max}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 /** A key shaped like the receiver's: provider, smsId (a UUID's length), status, date. */
 const key = (i: number) => `routee\u0000s36:${i.toString(16).padStart(36, "0")}\u00009:Delivered\u00002019-07-05T10:28:49Z`;

@@ -21,6 +21,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reportLine, routeeReport, routeeStatus } from "../lib/samples.ts";
 import { spawnServer } from "../lib/startup.ts";
+import { positiveFlag } from "../lib/flags.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/sms-status");
@@ -44,20 +45,12 @@ const { values: opts } = parseArgs({
     build: { type: "boolean", default: false },
   },
 });
+const positive = (name: keyof typeof opts, max: number) => positiveFlag("bench", opts, name, max);
 const ROUNDS = positive("rounds", 20);
 const SECONDS = positive("seconds", 120);
 const CONNECTIONS = positive("connections", 1024);
 const REPORTS = positive("reports", 10_000_000);
 const LOG_MB = positive("log-mb", 8192);
-
-function positive(name: keyof typeof opts, max: number): number {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    console.error(`bench: --${name} must be a whole number from 1 to ${max}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 // ---- children and clean-up -------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import type { LogEntry } from "../core/entry.ts";
 import { LOG_FORMATS, type LogFormat } from "../core/render.ts";
 import type { DuplicateFilterOptions } from "../journal/dedupe.ts";
 import type { Journal } from "../journal/file-journal.ts";
+import type { MessageStatus } from "../status/tracker.ts";
 import type { Allowlist } from "./access.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -39,24 +40,52 @@ export interface SmsStatusOptions {
   /** Counters to update (render them with `metrics.render()`). @default a private instance */
   metrics?: Metrics;
   /**
+   * Called with a message's status by the project's rules (all parts delivered, any part failed,
+   * a late `Sent` never undoing `Delivered`), after a report is in the log, only when that report
+   * changed the message's outcome, status name, number of parts, parts delivered or cost; `previous`
+   * is null for a message not seen before (or forgotten, see `maxMessages`). Never for duplicates or
+   * rejected bodies. Runs after the answer is decided, like every hook.
+   * @example onMessageStatus: (message) => db.setStatus(message.messageId, message.outcome)
+   */
+  onMessageStatus?: MessageStatusHook;
+  /**
+   * How many messages `onMessageStatus` remembers (about 0.7 KB each: 35 MiB at the default); a new
+   * one evicts the message reported least recently, whose next report then starts it afresh, as if
+   * never seen. Seeded at start from the log's last 16 MiB. @default 50 000
+   */
+  maxMessages?: number;
+  /**
    * Called with each report's entry once it is in the log (not for duplicates or rejected bodies).
+   * Per report, so per part: for a message's status use `onMessageStatus`.
    * Runs after the answer is decided: a slow or failing hook never delays or changes the 200.
-   * @example onReport: (entry) => db.updateStatus(entry.messageId, entry.outcome)
+   * @example onReport: (entry) => audit.append(entry)
    */
   onReport?: ReportHook;
-  /** Like `onReport`, for entries whose outcome is `delivered`. */
+  /** Like `onReport`, for entries whose outcome is `delivered`: one part, not the whole message. */
   onDelivered?: ReportHook;
   /** Like `onReport`, for entries whose outcome is `failed` (Undelivered, Failed, Unsent, ...). */
   onFailed?: ReportHook;
   /**
-   * Called when a hook throws or rejects. @default console.error with an "elysia-sms-status:" prefix
+   * Called when a hook throws or rejects, with the entry being handled.
+   * @default console.error with an "elysia-sms-status:" prefix
    */
   onHookError?: (error: unknown, entry: LogEntry, hook: HookName) => void;
 }
 
 /** A user hook; its result is not awaited by the answer. */
 export type ReportHook = (entry: LogEntry) => unknown;
-export type HookName = "onReport" | "onDelivered" | "onFailed";
+/**
+ * A message's new status, its status before (null when first seen) and the report that changed it;
+ * its result is not awaited by the answer.
+ */
+export type MessageStatusHook = (message: MessageStatus, previous: MessageStatus | null, entry: LogEntry) => unknown;
+export type HookName = "onReport" | "onDelivered" | "onFailed" | "onMessageStatus";
+
+/**
+ * Messages `onMessageStatus` remembers: as many as the duplicate filter has keys, and a message has
+ * 3 reports or more, so it reaches further back; the 16 MiB read at start holds about 3 000.
+ */
+export const DEFAULT_MAX_MESSAGES = 50_000;
 
 
 export function assertOptions(options: SmsStatusOptions): void {
@@ -69,6 +98,8 @@ export function assertOptions(options: SmsStatusOptions): void {
     fail(`path must start with "/" (got ${JSON.stringify(options.path)})`);
   if (options.bodyLimit !== undefined && !(Number.isInteger(options.bodyLimit) && options.bodyLimit > 0))
     fail(`bodyLimit must be a positive whole number of bytes (got ${options.bodyLimit})`);
+  if (options.maxMessages !== undefined && !(Number.isInteger(options.maxMessages) && options.maxMessages > 0))
+    fail(`maxMessages must be a positive whole number (got ${options.maxMessages})`);
   if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH)
     fail(`token must be at least ${MIN_TOKEN_LENGTH} characters (use a long random string, e.g. \`openssl rand -hex 24\`)`);
 }

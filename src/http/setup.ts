@@ -10,9 +10,10 @@ import type { Provider } from "../providers/provider.ts";
 import { routee } from "../providers/routee/index.ts";
 import { FileStore } from "../store/file-store.ts";
 import type { Store } from "../store/store.ts";
+import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
 import { Allowlist } from "./access.ts";
 import { Metrics } from "./metrics.ts";
-import type { HookName, ReportHook, SmsStatusOptions } from "./options.ts";
+import { DEFAULT_MAX_MESSAGES, type HookName, type SmsStatusOptions } from "./options.ts";
 import { createReceiver, type Receiver } from "./receiver.ts";
 
 export interface ReceiverSetup {
@@ -25,8 +26,8 @@ export interface ReceiverSetup {
 
 /**
  * Open the store (throws `JournalOpenError`), remember recently stored reports for duplicate
- * detection, and make the receiver. `lazy`: hold the log open only from the first write (a plugin
- * instance that `.use()` drops as a duplicate never keeps a file descriptor).
+ * detection and message status, and make the receiver. `lazy`: hold the log open only from the
+ * first write (a plugin instance that `.use()` drops as a duplicate never keeps a file descriptor).
  */
 export function setUpReceiver(options: SmsStatusOptions, lazy: boolean, provider: Provider = routee): ReceiverSetup {
   const path = options.log ?? DEFAULT_LOG;
@@ -34,7 +35,9 @@ export function setUpReceiver(options: SmsStatusOptions, lazy: boolean, provider
   const journal = options.journal ?? new FileJournal(path, { fsync: options.fsync, lazy });
   const store = new FileStore(journal, { format: options.format ?? "jsonl", path: ownsJournal ? path : undefined });
   const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe ?? {});
-  duplicates?.rememberStored(store.recent(), provider.duplicateKey);
+  // Read once (up to 16 MiB of log), for both the duplicate filter and the message tracker.
+  const recent = duplicates || options.onMessageStatus ? [...store.recent()] : [];
+  duplicates?.rememberStored(recent, provider.duplicateKey);
   const allow = Array.isArray(options.allow) ? new Allowlist({ allow: options.allow as string[] }) : (options.allow as Allowlist | undefined);
   // A list given as strings is resolved here; until then only its literal IPs and ranges match.
   if (Array.isArray(options.allow)) void allow!.start();
@@ -48,7 +51,7 @@ export function setUpReceiver(options: SmsStatusOptions, lazy: boolean, provider
     allow,
     trustProxy: options.trustProxy,
     metrics,
-    onWritten: hookRunner(options),
+    onWritten: hookRunner(options, recent),
   });
   return {
     receiver,
@@ -67,8 +70,9 @@ function defaultHookError(error: unknown, entry: LogEntry, hook: HookName): void
 }
 
 /** Starts the user's hooks for a written entry without waiting for them; reports their failures. */
-function hookRunner(options: SmsStatusOptions): ((entry: LogEntry) => void) | undefined {
-  if (!options.onReport && !options.onDelivered && !options.onFailed) return undefined;
+function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[]): ((entry: LogEntry) => void) | undefined {
+  const { onReport, onDelivered, onFailed, onMessageStatus } = options;
+  if (!onReport && !onDelivered && !onFailed && !onMessageStatus) return undefined;
   const onHookError = options.onHookError ?? defaultHookError;
   const report = (error: unknown, entry: LogEntry, hook: HookName) => {
     try {
@@ -79,16 +83,49 @@ function hookRunner(options: SmsStatusOptions): ((entry: LogEntry) => void) | un
       console.error("elysia-sms-status: onHookError failed too:", secondary);
     }
   };
-  const start = (hook: HookName, fn: ReportHook | undefined, entry: LogEntry) => {
-    if (!fn) return;
+  const start = (hook: HookName, entry: LogEntry, call: () => unknown) => {
     // Started from a resolved promise, so even a hook that throws synchronously becomes a rejection.
-    Promise.resolve(entry)
-      .then(fn)
+    Promise.resolve()
+      .then(call)
       .catch((error: unknown) => report(error, entry, hook));
   };
+  let tracker: MessageTracker | null = null;
+  if (onMessageStatus) {
+    tracker = new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES });
+    for (const entry of recent) tracker.add(entry);
+  }
   return function runHooks(entry) {
-    start("onReport", options.onReport, entry);
-    if (entry.outcome === "delivered") start("onDelivered", options.onDelivered, entry);
-    if (entry.outcome === "failed") start("onFailed", options.onFailed, entry);
+    if (onReport) start("onReport", entry, () => onReport(entry));
+    if (onDelivered && entry.outcome === "delivered") start("onDelivered", entry, () => onDelivered(entry));
+    if (onFailed && entry.outcome === "failed") start("onFailed", entry, () => onFailed(entry));
+    const change = tracker && statusChange(tracker, entry);
+    if (change) start("onMessageStatus", entry, () => onMessageStatus!(change.message, change.previous, entry));
   };
+}
+
+/** The message's status after and before `entry`, when the entry changed it; else null. */
+function statusChange(tracker: MessageTracker, entry: LogEntry): { message: MessageStatus; previous: MessageStatus | null } | null {
+  if (entry.kind !== "dlr" || entry.messageId === null) return null;
+  const previous = tracker.get(entry.messageId) ?? null;
+  if (!tracker.add(entry)) return null;
+  const message = tracker.get(entry.messageId)!;
+  return previous && sameStatus(previous, message) ? null : { message, previous };
+}
+
+/**
+ * What a user acts on: outcome, status name, number of parts, parts delivered, cost. Not the
+ * report count, dates or latency, which change with every retry or late report.
+ */
+function sameStatus(a: MessageStatus, b: MessageStatus): boolean {
+  return (
+    a.outcome === b.outcome &&
+    a.status === b.status &&
+    a.parts === b.parts &&
+    a.cost === b.cost &&
+    delivered(a) === delivered(b)
+  );
+}
+
+function delivered(message: MessageStatus): number {
+  return message.partStatuses.filter((p) => p.outcome === "delivered").length;
 }

@@ -14,7 +14,9 @@
  * Memory: `MessageTracker` keeps one small record per message and per part, never the reports.
  * Measured with `scripts/bench/report.ts`, about 430 bytes of heap per single-part message (the Map entry,
  * the `messageId` string, one message and one part record; repeated strings such as country,
- * operator and status are interned and shared).
+ * operator and status are interned and shared). With `maxMessages` it keeps at most that many
+ * messages, forgetting the one reported least recently; a forgotten message's next report starts it
+ * afresh, with only the parts reported from then on.
  */
 import type { Channel, LogEntry } from "../core/entry.ts";
 import type { Outcome } from "../core/outcome.ts";
@@ -114,6 +116,14 @@ interface MessageState {
   label: string | null;
 }
 
+export interface MessageTrackerOptions {
+  /**
+   * The most messages kept; a new one evicts the message reported least recently. A bounded tracker
+   * lists `messages()` in the order last reported. @default no bound
+   */
+  maxMessages?: number;
+}
+
 /**
  * Folds delivery reports into per-message status. Feed it every entry of a log (other kinds and
  * entries without a `messageId` are ignored) in any order, then read `messages()`.
@@ -127,6 +137,14 @@ export class MessageTracker {
   readonly #messages = new Map<string, MessageState>();
   /** One copy of each repeated string (country, status, ...), instead of one per message. */
   readonly #interned = new Map<string, string>();
+  readonly #maxMessages: number;
+
+  constructor(options: MessageTrackerOptions = {}) {
+    const max = options.maxMessages ?? Infinity;
+    if (max !== Infinity && !(Number.isInteger(max) && max > 0))
+      throw new TypeError(`MessageTracker: maxMessages must be a positive whole number (got ${max})`);
+    this.#maxMessages = max;
+  }
 
   /** How many messages were seen. */
   get size(): number {
@@ -149,6 +167,11 @@ export class MessageTracker {
         campaignTrackingId: null,
         label: null,
       };
+      if (this.#messages.size >= this.#maxMessages) this.#evictOldest();
+      this.#messages.set(id, message);
+    } else if (this.#maxMessages !== Infinity) {
+      // Bounded: keep Map order = last reported, so the first key is the one to evict.
+      this.#messages.delete(id);
       this.#messages.set(id, message);
     }
     const declared = declaredParts(entry.parts, entry.part);
@@ -204,9 +227,16 @@ export class MessageTracker {
     return state && derive(state);
   }
 
-  /** Every message's status, in the order first seen. Derived on the fly: nothing more is kept. */
+  /** Every message's status, in the order first seen (last reported, when bounded). Derived on the fly. */
   *messages(): IterableIterator<MessageStatus> {
     for (const state of this.#messages.values()) yield derive(state);
+  }
+
+  #evictOldest(): void {
+    for (const id of this.#messages.keys()) {
+      this.#messages.delete(id);
+      return;
+    }
   }
 
   #intern(value: string | null): string | null {

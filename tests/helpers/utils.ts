@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "bun:test";
+import { afterAll, expect } from "bun:test";
 
 // Sample reports come from the one builder that the scripts use too.
 export {
@@ -70,4 +70,10 @@ export function openFdsTo(path: string): number {
 /** A response's JSON body, loosely typed for assertions. */
 export async function json(res: Response): Promise<any> {
   return res.json();
+}
+
+/** Resolves once `predicate` holds (or fails after about a second): for hooks started after the answer. */
+export async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !predicate(); i++) await Bun.sleep(10);
+  expect(predicate()).toBe(true);
 }

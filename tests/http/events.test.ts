@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { smsStatus, type HookName, type LogEntry, type SmsStatusOptions } from "../../src/index.ts";
-import { post, routeeReport, tempDir } from "../helpers/utils.ts";
+import { post, routeeReport, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir();
 let n = 0;
@@ -16,12 +16,6 @@ function appWith(options: SmsStatusOptions) {
 
 const withStatus = (name: string) =>
   routeeReport({ status: { name, reason: { detailedStatus: name, description: "" }, updatedDate: "2019-07-05T10:28:49Z" } });
-
-/** Resolves once `predicate` holds (or fails after about a second). */
-async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !predicate(); i++) await Bun.sleep(10);
-  expect(predicate()).toBe(true);
-}
 
 describe("onReport", () => {
   it("is called with the entry after it is in the log", async () => {

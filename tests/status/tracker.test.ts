@@ -130,3 +130,39 @@ describe("message status", () => {
     expect(m.status).toBe("Sent");
   });
 });
+
+describe("maxMessages", () => {
+  const report = (messageId: string, name = "Sent") =>
+    entry({ messageId, smsId: `${messageId}-s1`, status: status(name, "2024-05-01T10:00:00Z") });
+
+  it("forgets the message reported least recently once the bound is reached", () => {
+    const tracker = new MessageTracker({ maxMessages: 2 });
+    tracker.add(report("a"));
+    tracker.add(report("b"));
+    tracker.add(report("a", "Delivered")); // a is now the newer of the two
+    tracker.add(report("c"));
+    expect(tracker.size).toBe(2);
+    expect(tracker.get("b")).toBeUndefined();
+    expect(tracker.get("a")?.outcome).toBe("delivered");
+    expect(tracker.get("c")?.outcome).toBe("pending");
+  });
+
+  it("starts an evicted message afresh from its next report", () => {
+    const tracker = new MessageTracker({ maxMessages: 1 });
+    tracker.add(report("a"));
+    tracker.add(report("b"));
+    tracker.add(report("a", "Delivered"));
+    expect(tracker.get("a")?.reports).toBe(1);
+  });
+
+  it("keeps every message and the first-seen order without a bound", () => {
+    const tracker = new MessageTracker();
+    for (const id of ["a", "b", "c", "a"]) tracker.add(report(id));
+    expect([...tracker.messages()].map((m) => m.messageId)).toEqual(["a", "b", "c"]);
+  });
+
+  it("refuses a bound that is not a positive whole number", () => {
+    expect(() => new MessageTracker({ maxMessages: 0 })).toThrow(/maxMessages must be a positive whole number/);
+    expect(() => new MessageTracker({ maxMessages: 1.5 })).toThrow(/maxMessages/);
+  });
+});
