@@ -58,6 +58,25 @@ export function boolean(raw: string, name: string): boolean {
   throw new UsageError(`${name} must be true or false (got ${JSON.stringify(raw)})`);
 }
 
+/**
+ * `--port -1` becomes `--port=-1` (a short flag its long form): parseArgs takes a value that starts with
+ * "-" for an option and calls it ambiguous; joined, the value reaches the flag's own check.
+ */
+function joinNegatives(args: string[], specs: { flag: string; boolean?: boolean; short?: string }[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const spec = specs.find((s) => !s.boolean && (arg === `--${s.flag}` || (s.short && arg === `-${s.short}`)));
+    const next = args[i + 1];
+    if (spec && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${spec.flag}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** node:util parseArgs with its errors turned into one-line usage errors. */
 export function parseFlags(
   args: string[],
@@ -71,7 +90,7 @@ export function parseFlags(
     if (spec.multiple) options[spec.flag]!.multiple = true;
   }
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegatives(args, specs), options, allowPositionals, strict: true });
   } catch (error) {
     if (!String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) throw error;
     const message = (error as Error).message.split("\n")[0]!.replace(/\. To specify a positional argument.*$/s, "");

@@ -34,6 +34,9 @@ export function presentedToken(request: Request): string | null {
 function parseRange(entry: string): Range | null {
   try {
     if (entry.includes("/")) return normalizeRange(ipaddr.parseCIDR(entry));
+    // Digits and dots are meant as IPv4 ("999.1.1.1", "10.1"): never a host name to look up, and
+    // only the four-part decimal form (ipaddr.js would read "10.1" as 10.0.0.1, "010" as octal).
+    if (/^[\d.]+$/.test(entry) && !ipaddr.IPv4.isValidFourPartDecimal(entry)) throw new Error("not an IPv4 address");
     if (ipaddr.isValid(entry)) {
       const ip = normalize(ipaddr.parse(entry));
       return [ip, ip.kind() === "ipv4" ? 32 : 128];

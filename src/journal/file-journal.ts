@@ -21,6 +21,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { deferred } from "../core/deferred.ts";
 import { JournalOpenError, JournalWriteError } from "../core/errors.ts";
 
 export interface Journal {
@@ -140,7 +141,7 @@ export class FileJournal implements Journal {
     this.#pending.push(line);
     if (this.#batch === null) {
       // One promise for the whole batch: its entries are written, or fail, together.
-      this.#batch = Promise.withResolvers<void>();
+      this.#batch = deferred<void>();
       // setImmediate, not a microtask: every request Bun dispatches in this turn joins the batch.
       setImmediate(() => {
         this.#tail = this.#tail.then(() => this.#writeBatch());

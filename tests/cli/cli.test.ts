@@ -122,6 +122,10 @@ describe("configuration", () => {
     [["--tls-cert", "/tmp", "--tls-key", "/tmp"], "--tls-cert: /tmp is not a file"],
     [["--allow", "10.0.0.0/99"], '--allow: "10.0.0.0/99" is not an IP address, CIDR range or host name'],
     [["--allow", "bad host!"], '--allow: "bad host!" is not an IP address, CIDR range or host name'],
+    [["--allow", "999.1.1.1"], '--allow: "999.1.1.1" is not an IP address, CIDR range or host name'],
+    [["--allow", "10.1"], '--allow: "10.1" is not an IP address, CIDR range or host name'],
+    [["--body-limit", "-1"], '--body-limit must be a whole number from 256 to 16777216 (got "-1")'],
+    [["--port", "-5"], '--port must be a whole number from 0 to 65535 (got "-5")'],
     [["--allow", "1.2.3.4", "--trust-proxy", "proxy.example"], '--trust-proxy: "proxy.example" is not an IP address or CIDR range'],
     [["--trust-proxy", "127.0.0.1"], "--trust-proxy only matters with --allow"],
     [["--tls-cert", "package.json"], "--tls-cert and --tls-key go together: give both or neither"],
@@ -153,6 +157,10 @@ describe("sms-status command", () => {
   it.each<[string[], string, Record<string, string>]>([
     [["--port", "abc"], "sms-status: --port must be a whole number from 0 to 65535", {}],
     [["--bogus"], "sms-status: unknown flag '--bogus'", {}],
+    [["--allow", "999.1.1.1"], 'sms-status: --allow: "999.1.1.1" is not an IP address', {}],
+    [[], 'sms-status: SMS_STATUS_ALLOW: "999.1.1.1" is not an IP address', { SMS_STATUS_ALLOW: "999.1.1.1" }],
+    [["--body-limit", "-1"], "sms-status: --body-limit must be a whole number from 256", {}],
+    [["tail", "-n", "-1"], "sms-status: --lines", {}],
     [["frobnicate"], 'sms-status: unknown command "frobnicate"', {}],
     [[], "sms-status: SMS_STATUS_FORMAT must be one of jsonl, text", { SMS_STATUS_FORMAT: "csv" }],
   ])("exits 2 with one clear line for %j", (args, message, env) => {

@@ -134,6 +134,15 @@ describe("addresses", () => {
     expect(() => new Allowlist({ allow: ["10.0.0.0/33"] })).toThrow('"10.0.0.0/33" is not a valid IP address or CIDR range');
     expect(() => new Allowlist({ allow: ["x y"] })).toThrow('"x y" is not an IP address, CIDR range or host name');
   });
+
+  it("never takes digits and dots for a host name: 999.1.1.1 and 10.1 are refused, not looked up", () => {
+    const looked: string[] = [];
+    const resolve = async (host: string) => (looked.push(host), ["192.0.2.1"]);
+    for (const entry of ["999.1.1.1", "10.1", "010.0.0.1", "1.2.3.4.5"])
+      expect(() => new Allowlist({ allow: [entry], resolve })).toThrow(`"${entry}" is not a valid IP address or CIDR range`);
+    expect(looked).toEqual([]);
+    expect(new Allowlist({ allow: ["192.0.2.7"] }).allows("192.0.2.7")).toBe(true);
+  });
 });
 
 describe("on a real port", () => {

@@ -1,7 +1,7 @@
 /**
  * The npm package as a consumer gets it: `npm pack`, installed into a temporary project together
  * with elysia, imported by name, type-checked with the consumer's own tsc, and the example app
- * served on a random port under Bun and under Deno, each sent a report.
+ * served on a random port under Bun, Deno and Node (with @elysiajs/node), each sent a report.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +13,8 @@ const ROOT = resolve(import.meta.dir, "../..");
 const BIN = join(ROOT, "node_modules/.bin");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 const installed = (name: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+/** Elysia's Node adapter, installed only in the consumer project (Node has no listen() of its own). */
+const ELYSIA_NODE = "1.4.5";
 
 const dir = tempDir("sms-status-pkg-");
 const project = join(dir, "consumer");
@@ -37,11 +39,12 @@ beforeAll(() => {
       name: "consumer",
       private: true,
       type: "module",
-      dependencies: { "elysia-sms-status": `file:${tarball}`, elysia: installed("elysia") },
+      dependencies: { "elysia-sms-status": `file:${tarball}`, elysia: installed("elysia"), "@elysiajs/node": ELYSIA_NODE },
       devDependencies: { typescript: installed("typescript"), "@types/bun": installed("@types/bun") },
     }),
   );
-  // The versions above are the ones already in npm's cache, so this rarely touches the network.
+  // The versions above are the ones already in npm's cache (@elysiajs/node after its first
+  // install), so this rarely touches the network.
   run(["npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
   copyFileSync(join(ROOT, "examples/existing-app.ts"), join(project, "existing-app.ts"));
 }, 90_000);
@@ -56,6 +59,7 @@ describe("the packed package", () => {
     expect(files).toContain("dist/lib/index.js");
     expect(files).toContain("dist/lib/index.d.ts");
     expect(files).toContain("dist/lib/cli.js");
+    expect(files).toContain("dist/lib/bin.js"); // the `sms-status` command's launcher
     expect(files).toContain("README.md");
     expect(files).toContain("LICENSE");
     const expected = new Set(["README.md", "LICENSE", "package.json"]);
@@ -117,6 +121,16 @@ export { ok, outcome, options, wrong, journal, filter, duplicateKey, renderJsonl
     expect(out.trim()).toBe(pkg.version);
   });
 
+  it("says what to install when its CLI is run where there is no Bun (exit 1)", () => {
+    const result = Bun.spawnSync([join(project, "node_modules/.bin/sms-status"), "--version"], {
+      cwd: project,
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, // node, but neither bun nor the bun package
+      stderr: "pipe",
+    });
+    expect(result.stderr.toString()).toStartWith("sms-status: this command runs on Bun, which is not installed here.");
+    expect(result.exitCode).toBe(1);
+  });
+
   it("says what to install when --docs is asked for without @elysiajs/openapi", () => {
     const result = Bun.spawnSync([join(project, "node_modules/.bin/sms-status"), "--docs", "--port", "0"], {
       cwd: project,
@@ -175,6 +189,27 @@ describe("the example app, served from the installed package", () => {
   it("receives a report under Bun", async () => {
     const log = join(dir, "bun.log");
     await postsAReport(await serveExample([join(BIN, "bun"), "existing-app.ts"], log), log);
+  });
+
+  it("receives a report under Node (the example's app mounted in an @elysiajs/node app)", async () => {
+    // Node 20 runs no TypeScript: the example is transpiled as it is, and mounted by a small entry.
+    const example = readFileSync(join(project, "existing-app.ts"), "utf8");
+    writeFileSync(join(project, "existing-app.mjs"), new Bun.Transpiler({ loader: "ts" }).transformSync(example));
+    writeFileSync(
+      join(project, "node-app.mjs"),
+      `import { node } from "@elysiajs/node";
+import { Elysia } from "elysia";
+import { app } from "./existing-app.mjs";
+
+new Elysia({ adapter: node() }).use(app).listen({ port: 0, hostname: "127.0.0.1" }, (server) => {
+  const http = server.node.server;
+  const say = () => console.log(\`listening on port \${http.address().port}\`);
+  http.listening ? say() : http.once("listening", say);
+});
+`,
+    );
+    const log = join(dir, "node.log");
+    await postsAReport(await serveExample(["node", "node-app.mjs"], log), log);
   });
 
   it("receives a report under Deno (web-standard adapter, node:fs journal)", async () => {
