@@ -21,3 +21,14 @@ export const DEFAULT_DEDUPE_WINDOW_MS = 48 * 3600_000;
  * because the garbage collector sizes its heap after what is live.
  */
 export const DEFAULT_DEDUPE_MAX_KEYS = 50_000;
+/**
+ * How deep a body's JSON may nest: Routee's reports nest 3 deep (`status.reason.description`).
+ * Deeper bodies are refused (422) before parsing, as each level costs the parser an object.
+ */
+export const MAX_JSON_DEPTH = 32;
+/**
+ * How many `{ [ , :` a body may hold outside strings, about twice its values: a Routee report has
+ * under 100. Each value costs the parser an object or more, so 60 KB of `[{},{},…]` would take
+ * ~20 000 objects; at this bound, 256 such bodies in flight stay within 256 MB (scripts/bench/hostile-memory.ts).
+ */
+export const MAX_JSON_STRUCTURE = 2048;

@@ -21,7 +21,7 @@ export const DuplicateAccepted = Type.Object(
 );
 
 const ERROR_FIELDS = {
-  error: Type.String({ description: "A stable code: invalid_json, body_too_large, invalid_report, log_unavailable" }),
+  error: Type.String({ description: "A stable code: invalid_json, invalid_utf8, body_too_large, body_too_complex, invalid_report, log_unavailable" }),
   message: Type.String({ description: "What went wrong, for a person" }),
   field: Type.Optional(Type.String({ description: "The offending field of the report (`status.name`)" })),
 };
@@ -39,11 +39,11 @@ const healthAnswer = (description: string) => Type.Object(HEALTH_FIELDS, { title
 /** The `response` map of the report route, by status code. */
 export const REPORT_RESPONSES = {
   200: Type.Union([ReportAccepted, DuplicateAccepted], { description: "Written (or a known retry)" }),
-  400: errorAnswer("The body is not valid JSON (logged as `rejected`)"),
+  400: errorAnswer("The body is not valid UTF-8 or not valid JSON (logged as `rejected`)"),
   401: errorAnswer("No valid token (`?token=` or `Authorization: Bearer`); nothing logged"),
   403: errorAnswer("The source address is not allowed; nothing logged"),
   413: errorAnswer("The body is over the size limit (not logged)"),
-  422: errorAnswer("The body is not a report object (logged as `rejected`)"),
+  422: errorAnswer("The body is not a report object, or nests or holds too much to parse (logged as `rejected`)"),
   503: errorAnswer("The log cannot be written; retry later (Retry-After)"),
 };
 

@@ -2,9 +2,10 @@
  * The receiver: what happens to one callback, from the raw `Request` to the `Response`, with no
  * web framework involved. The Elysia plugin and the standalone server both hand requests to it.
  *
- * request -> access check -> read (bounded) -> parse JSON -> provider (check, entries) ->
- * duplicates -> store -> answer. The answer waits for the store, so a 200 means the entries are
- * stored. The receiver knows a `Provider` and a `Store` only through their interfaces.
+ * request -> access check -> read (bounded, in bytes) -> UTF-8 -> cost of parsing (bounded) ->
+ * parse JSON -> provider (check, entries) -> duplicates -> store -> answer. The answer waits for
+ * the store, so a 200 means the entries are stored. The receiver knows a `Provider` and a `Store`
+ * only through their interfaces.
  */
 import { blankEntry, type LogEntry, type ReceivedEntry } from "../core/entry.ts";
 import { JournalWriteError } from "../core/errors.ts";
@@ -13,6 +14,7 @@ import type { InvalidBody, Provider } from "../providers/provider.ts";
 import type { Store } from "../store/store.ts";
 import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "./access.ts";
 import { accepted, answer, duplicate, forbidden, logUnavailable, unauthorized } from "./answers.ts";
+import { jsonCost } from "./json-cost.ts";
 import { Metrics } from "./metrics.ts";
 
 export interface ReceiverOptions {
@@ -34,7 +36,7 @@ export interface PeerSource {
   requestIP(request: Request): { address: string } | null;
 }
 
-/** A body refused as malformed (400), too large (413) or not a valid callback (422). */
+/** A body refused as malformed (400), too large (413), too costly or not a valid callback (422). */
 interface Rejection {
   status: 400 | 413 | 422;
   reason: string;
@@ -43,6 +45,8 @@ interface Rejection {
 }
 
 const NOT_JSON: Rejection = { status: 400, reason: "invalid_json", message: "the body is not valid JSON" };
+const NOT_UTF8: Rejection = { status: 400, reason: "invalid_utf8", message: "the body is not valid UTF-8" };
+const tooComplex = (message: string): Rejection => ({ status: 422, reason: "body_too_complex", message });
 const NOT_AN_OBJECT: Rejection = { status: 422, reason: "invalid_report", message: "the body must be a JSON object" };
 const tooLarge = (limit: number): Rejection => ({
   status: 413,
@@ -50,6 +54,9 @@ const tooLarge = (limit: number): Rejection => ({
   message: `the body is larger than ${limit} bytes`,
 });
 const invalid = ({ field, message }: InvalidBody): Rejection => ({ status: 422, reason: "invalid_report", message, field });
+
+/** Fatal: a body that is not UTF-8 is refused, never silently changed. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 export interface Receiver {
   /** Answer one callback. Never throws for anything a client sends. */
@@ -178,12 +185,19 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     if (refused) return refused;
     const declared = request.headers.get("content-length");
     if (declared !== null && Number(declared) > bodyLimit) return reject(tooLarge(bodyLimit), "");
-    const raw = await request.text();
-    // A Content-Length was checked above (and Bun read exactly that many bytes). A chunked body is
-    // counted from its text, where an invalid byte counts as the 3-byte U+FFFD that replaced it;
-    // characters never outnumber bytes, so only a long text is counted at all.
-    if (declared === null && raw.length * 3 > bodyLimit && Buffer.byteLength(raw) > bodyLimit)
-      return reject(tooLarge(bodyLimit), "");
+    const bytes = await request.bytes();
+    // Counted after reading, always: a chunked body or a repeated Content-Length ("N, N") passes the
+    // check above, and the transport lets through up to a MiB more.
+    if (bytes.byteLength > bodyLimit) return reject(tooLarge(bodyLimit), "");
+    let raw: string;
+    try {
+      raw = UTF8.decode(bytes);
+    } catch {
+      // Kept exactly, as base64: a text with U+FFFD for the bad bytes would not be what was sent.
+      return reject(NOT_UTF8, Buffer.from(bytes).toString("base64"));
+    }
+    const cost = jsonCost(bytes);
+    if (cost !== null) return reject(tooComplex(cost), raw);
     let body: unknown;
     try {
       body = JSON.parse(raw);

@@ -64,6 +64,16 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
   return { app, store, metrics, receiver };
 }
 
+/**
+ * Elysia looks for the path from the URL's 11th character on (`http://a.bc/`): with a shorter host
+ * (`Host: x`) it finds none and answers 404 on every route. Such a request gets a long enough one.
+ */
+function withLongHost(request: Request): Request {
+  const url = request.url;
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  return path < 0 || path >= 11 ? request : new Request(`http://localhost${url.slice(path)}`, request);
+}
+
 /** Resolve the allowlist, build, listen. */
 export async function startServer(config: ServeConfig, docs?: AnyElysia): Promise<RunningServer> {
   let allowlist: Allowlist | undefined;
@@ -83,7 +93,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     // Reports go straight to the receiver, the same handler the Elysia route calls, without the
     // framework's per-request work (the hot path); everything else is the Elysia app.
     routes: { [config.path]: { POST: (request: Request, server: Server<undefined>) => receiver.handle(request, server) } },
-    fetch: (request) => app.handle(request),
+    fetch: (request) => app.handle(withLongHost(request)),
   });
   const metricsServer =
     config.metricsPort === null

@@ -68,7 +68,7 @@ describe("onMessageStatus", () => {
     await send(part("m1", 1, "Sent", 30, 1)); // later date, but not final: changes nothing
     await send(delivered); // Routee's retry: a duplicate
     expect((await app.handle(post(URL, "{nope"))).status).toBe(400);
-    expect((await app.handle(post(URL, { price: "abc" }))).status).toBe(422);
+    expect((await app.handle(post(URL, { messageId: "m9", price: "abc" }))).status).toBe(422);
     await settled();
     expect(calls.map(summary)).toEqual([{ outcome: "delivered", status: "Delivered", previous: null }]);
   });

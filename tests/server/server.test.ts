@@ -60,14 +60,24 @@ describe("the server on a real port", () => {
     expect(server.metrics.render()).toContain('sms_status_rejected_total{reason="body_too_large"} 2\n');
   });
 
-  it("counts the bytes received against the limit, not the text invalid UTF-8 decodes to", async () => {
+  it("counts bytes against the limit, and refuses bytes that are not UTF-8 rather than changing them", async () => {
     const { send, log } = await start(["--body-limit", "1000"]);
     const enc = new TextEncoder();
-    // 425 bytes; decoded, each 0xFF becomes U+FFFD (3 bytes in UTF-8): 1225 bytes of text.
-    const body = new Uint8Array([...enc.encode('{"messageId":"bad-utf8","label":"'), ...new Array(400).fill(0xff), ...enc.encode('"}')]);
-    expect(body.length).toBeLessThan(1000);
-    expect((await send("", { body })).status).toBe(200);
-    expect((await logEntries(log))[0]!.label).toBe("\ufffd".repeat(400));
+    // 425 bytes: under the limit, though decoding with U+FFFD for each 0xFF would make 1225.
+    const bad = new Uint8Array([...enc.encode('{"messageId":"bad-utf8","label":"'), ...new Array(400).fill(0xff), ...enc.encode('"}')]);
+    const refused = await send("", { body: bad });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: "invalid_utf8", message: "the body is not valid UTF-8" });
+    expect(Buffer.from((await logEntries(log))[0]!.report, "base64")).toEqual(Buffer.from(bad));
+    // 600 two-byte characters, chunked: 640 characters but 1240 bytes.
+    const wide = enc.encode(JSON.stringify({ messageId: "wide", label: "é".repeat(600) }));
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(wide);
+        c.close();
+      },
+    });
+    expect((await send("", { body: stream })).status).toBe(413);
   });
 
   it("answers 404 and 405 as JSON, without internals", async () => {
