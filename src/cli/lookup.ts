@@ -3,7 +3,7 @@ import { LogStatus } from "../store/log-status.ts";
 import type { Lookup } from "../store/store.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, type Env } from "./flags.ts";
-import { CHANNEL_OPTION, channelFlag, JSON_OPTION, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
+import { CHANNEL_OPTION, channelFlag, JSON_OPTION, jsonText, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
 
 const dash = (value: unknown) => (value === null || value === undefined || value === "" ? "-" : safe(value));
 
@@ -84,7 +84,7 @@ export const lookup: Command = {
     if (!messageId || messageId.trim() === "") throw new UsageError("lookup needs an ID (a messageId, smsId or trackingId)");
     const paths = logFiles(values.log as string[] | undefined, files, env);
     const found = await new LogStatus(paths).lookup(messageId, channelFlag(values.channel as string | undefined, "all"));
-    if (!found) throw new CommandError(`no callback names ${JSON.stringify(messageId)} in ${paths.join(", ")}`);
-    process.stdout.write(values.json ? JSON.stringify(found, null, 2) + "\n" : renderLookup(found));
+    if (!found) throw new CommandError(`no callback names ${safe(JSON.stringify(messageId))} in ${paths.map(safe).join(", ")}`);
+    process.stdout.write(values.json ? jsonText(found) : renderLookup(found));
   },
 };

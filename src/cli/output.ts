@@ -1,6 +1,6 @@
 /** What the log-reading commands (report, lookup, tail) share: flags, file lists, times, tables. */
 import { CHANNEL_FILTERS, type ChannelFilter } from "../status/report.ts";
-import { escapeControls } from "../core/escape.ts";
+import { escapeChar, escapeControls } from "../core/escape.ts";
 import { type Env } from "./flags.ts";
 import { UsageError } from "./errors.ts";
 import { DEFAULT_LOG } from "../core/defaults.ts";
@@ -88,6 +88,14 @@ export function safe(value: unknown): string {
   if (value === null || value === undefined) return "";
   const s = typeof value === "string" ? value : String(value);
   return escapeControls(s);
+}
+
+// JSON.stringify escapes C0 controls but leaves C1 controls (NEL, CSI) and U+2028/U+2029 raw.
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** `--json` output: indented JSON in which no value can drive a terminal or break a line reader. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, escapeChar) + "\n";
 }
 
 /** Rows (a header is just the first) in columns padded to their widest cell; `right` marks number columns. */

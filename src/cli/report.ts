@@ -11,10 +11,12 @@ import {
   channelFlag,
   count,
   JSON_OPTION,
+  jsonText,
   LOG_OPTION,
   logFiles,
   parseWhen,
   percent,
+  safe,
   table,
   type Command,
   type OptionSpec,
@@ -33,7 +35,7 @@ export function renderReport(r: Report): string {
     r.lines.outsideWindow > 0 ? `${count(r.lines.outsideWindow)} outside the window` : "",
   ].filter(Boolean);
   out.push(
-    `Read ${count(r.lines.read)} ${r.lines.read === 1 ? "line" : "lines"} from ${r.files.join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
+    `Read ${count(r.lines.read)} ${r.lines.read === 1 ? "line" : "lines"} from ${r.files.map(safe).join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
   );
   if (r.channel !== "sms") out.push(`Channel: ${r.channel}`);
   if (r.since || r.until) out.push(`Window: reports received from ${r.since ?? "the start"} until ${r.until ?? "now"}`);
@@ -69,7 +71,7 @@ export function renderReport(r: Report): string {
   if (r.failures.length > 0) {
     out.push(
       table(
-        [["Failures by detailed status", "messages"], ...r.failures.map((f) => [f.detailedStatus, count(f.messages)])],
+        [["Failures by detailed status", "messages"], ...r.failures.map((f) => [safe(f.detailedStatus), count(f.messages)])],
         new Set([1]),
       ),
     );
@@ -80,7 +82,7 @@ export function renderReport(r: Report): string {
         [
           [`By ${r.by}`, "messages", "delivered", "failed", "pending", "rate", "cost"],
           ...r.groups.map((g) => [
-          g.key,
+          safe(g.key),
           count(g.messages),
           count(g.delivered),
           count(g.failed),
@@ -121,6 +123,6 @@ export const report: Command = {
     const reader = new LogStatus(logFiles(values.log as string[] | undefined, positionals, env));
     const channel = channelFlag(values.channel as string | undefined, "sms");
     const result = await reader.report({ since, until, by: (by as GroupBy | undefined) ?? null, channel });
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + "\n" : renderReport(result));
+    process.stdout.write(values.json ? jsonText(result) : renderReport(result));
   },
 };
