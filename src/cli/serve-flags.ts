@@ -14,6 +14,7 @@ import {
 } from "../core/defaults.ts";
 import { LOG_FORMATS } from "../core/render.ts";
 import { Allowlist, parseRanges } from "../http/access.ts";
+import { DEFAULT_PROVIDER, PROVIDERS, secretEnv } from "../providers/registry.ts";
 import type { ServeConfig } from "../server/config.ts";
 import { UsageError } from "./errors.ts";
 import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, wholeNumber, type Env } from "./flags.ts";
@@ -21,7 +22,9 @@ import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, who
 export interface FlagSpec {
   /** The long flag, without dashes. */
   flag: string;
-  key: keyof ServeConfig;
+  /** Where the parsed value goes; null for a flag that `apply` puts somewhere of its own. */
+  key: keyof ServeConfig | null;
+  apply?(config: ServeConfig, value: unknown): void;
   env: string[];
   boolean?: boolean;
   /** Repeatable flag; the variable holds a comma-separated list. `parse` gets the items joined by ",". */
@@ -49,6 +52,11 @@ function ipRange(item: string, name: string): void {
 }
 
 export const SERVE_FLAGS: FlagSpec[] = [
+  { flag: "provider", key: "providers", env: ["SMS_STATUS_PROVIDER"], multiple: true, value: "NAME", default: DEFAULT_PROVIDER,
+    help: `receive this provider's callbacks (repeatable): ${PROVIDERS.map((p) => p.name).join(", ")}; routee at --path, others at --path/NAME`,
+    parse: list(providerName) },
+  { flag: "public-url", key: "publicUrl", env: ["SMS_STATUS_PUBLIC_URL"], value: "URL", default: "",
+    help: "the scheme, host and port providers call, when a proxy changes them (signatures cover it)", parse: origin },
   { flag: "port", key: "port", env: ["SMS_STATUS_PORT", "PORT"], value: "N", default: "3000",
     help: "TCP port to listen on (0 picks a free one)", parse: wholeNumber(0, 65535) },
   { flag: "host", key: "host", env: ["SMS_STATUS_HOST"], value: "ADDR", default: "0.0.0.0",
@@ -108,7 +116,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
 /** Parse the `serve` command's arguments (after the command word) and the environment. */
 export function parseServeConfig(args: string[], env: Env): ServeConfig {
   const values = parseFlags(args, SERVE_FLAGS, false).values as Record<string, string | boolean | string[] | undefined>;
-  const config: Partial<Record<keyof ServeConfig, unknown>> = {};
+  const config: Partial<Record<keyof ServeConfig, unknown>> = { providerSecrets: {}, unsigned: [] };
   for (const spec of SERVE_FLAGS) {
     const fromFlag = values[spec.flag];
     const fromEnvName = spec.env.find((name) => env[name] !== undefined && env[name] !== "");
@@ -124,9 +132,89 @@ export function parseServeConfig(args: string[], env: Env): ServeConfig {
       raw = spec.default;
       name = `--${spec.flag}`;
     }
-    config[spec.key] = spec.parse(raw, name);
+    const value = spec.parse(raw, name);
+    if (spec.key !== null) config[spec.key] = value;
+    else spec.apply?.(config as ServeConfig, value);
   }
-  return checkCombinations(config as ServeConfig);
+  return checkProviders(checkCombinations(config as ServeConfig), env);
+}
+
+/** Every signing provider enabled has its secrets (from the environment or a file), or is explicitly unsigned. */
+function checkProviders(config: ServeConfig, env: Env): ServeConfig {
+  for (const name of config.providers) {
+    const spec = PROVIDERS.find((p) => p.name === name)!;
+    const secrets = (config.providerSecrets[name] ??= {});
+    for (const secret of spec.secrets) {
+      const fromEnv = env[secretEnv(name, secret.name)]?.trim();
+      if (secrets[secret.name] === undefined && fromEnv) secrets[secret.name] = fromEnv;
+    }
+    const missing = spec.secrets.filter((secret) => !secrets[secret.name]);
+    if (missing.length > 0 && !config.unsigned.includes(name)) {
+      const [first] = missing;
+      throw new UsageError(
+        `--provider ${name} checks signatures and needs its ${first!.name.replaceAll("-", " ")}: set ${secretEnv(name, first!.name)} ` +
+          `or --${name}-${first!.name}-file FILE (or --${name}-unsigned to accept unsigned callbacks)`,
+      );
+    }
+  }
+  return config;
+}
+
+/** Per provider that signs: a file flag for each secret, and an explicit way to accept unsigned callbacks. */
+function providerFlags(): FlagSpec[] {
+  return PROVIDERS.flatMap((spec) =>
+    spec.secrets.length === 0
+      ? []
+      : [
+          ...spec.secrets.map(
+            (secret): FlagSpec => ({
+              flag: `${spec.name}-${secret.name}-file`,
+              key: null,
+              env: [`${secretEnv(spec.name, secret.name)}_FILE`],
+              value: "FILE",
+              default: "",
+              help: `${secret.help}, read from FILE (or the value itself in ${secretEnv(spec.name, secret.name)})`,
+              parse: readableFile,
+              apply(config, file) {
+                if (typeof file !== "string") return;
+                ((config.providerSecrets ??= {})[spec.name] ??= {})[secret.name] = readFileSync(file, "utf8").trim();
+              },
+            }),
+          ),
+          {
+            flag: `${spec.name}-unsigned`,
+            key: null,
+            env: [secretEnv(spec.name, "unsigned")],
+            boolean: true,
+            default: "false",
+            help: `accept ${spec.name} callbacks without checking their signature (say so explicitly)`,
+            parse: boolean,
+            apply(config, unsigned) {
+              if (unsigned === true) (config.unsigned ??= []).push(spec.name);
+            },
+          },
+        ],
+  );
+}
+
+/** A provider name from the registry. */
+function providerName(item: string, name: string): void {
+  if (!PROVIDERS.some((p) => p.name === item))
+    throw new UsageError(`${name}: unknown provider ${JSON.stringify(item)} (providers: ${PROVIDERS.map((p) => p.name).join(", ")})`);
+}
+
+/** The public URL's scheme, host and port: what a provider calls (no path, query or fragment). */
+function origin(raw: string, name: string): string | null {
+  if (raw === "") return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`${name} must be a URL such as https://sms.example.com (got ${JSON.stringify(raw)})`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash || (url.pathname !== "/" && url.pathname !== ""))
+    throw new UsageError(`${name} must be a scheme, host and port only, such as https://sms.example.com (got ${JSON.stringify(raw)})`);
+  return url.origin;
 }
 
 /** Rules that involve two flags. */
@@ -145,3 +233,5 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     throw new UsageError("--trust-proxy only matters with --allow");
   return config;
 }
+
+SERVE_FLAGS.push(...providerFlags());

@@ -50,7 +50,7 @@ export class Metrics {
   }
 
   /** A request refused before its body was read: `unauthorized` (token) or `forbidden` (address). */
-  refuse(reason: "unauthorized" | "forbidden"): void {
+  refuse(reason: "unauthorized" | "forbidden" | "signature"): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 
@@ -77,6 +77,8 @@ export class Metrics {
     out.push(`sms_status_unauthorized_total ${this.refused.get("unauthorized") ?? 0}`);
     family("sms_status_forbidden_total", "counter", "Requests refused for their source address (403).");
     out.push(`sms_status_forbidden_total ${this.refused.get("forbidden") ?? 0}`);
+    family("sms_status_invalid_signature_total", "counter", "Callbacks refused for a missing or wrong provider signature (401).");
+    out.push(`sms_status_invalid_signature_total ${this.refused.get("signature") ?? 0}`);
     family("sms_status_write_errors_total", "counter", "Log writes that failed (answered 503).");
     out.push(`sms_status_write_errors_total ${this.writeErrors}`);
     if (this.#gauges.length > 0) {

@@ -6,9 +6,21 @@ import type { DuplicateFilterOptions } from "../journal/dedupe.ts";
 import type { Journal } from "../journal/file-journal.ts";
 import type { MessageStatus } from "../status/tracker.ts";
 import type { Allowlist } from "./access.ts";
+import type { Provider } from "../providers/provider.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface SmsStatusOptions {
+  /**
+   * The providers whose callbacks to receive: Routee at `path`, every other at `<path>/<name>`
+   * (make them with the provider specs' `create`, e.g. for Twilio with its auth token).
+   * @default [routee]
+   */
+  providers?: readonly Provider[];
+  /**
+   * The scheme, host and port providers call (`https://sms.example.com`), when a proxy makes them
+   * differ from what the app sees: the URL that Twilio's and Plivo's signatures cover. @default none
+   */
+  publicUrl?: string;
   /** Path of the callback route. @default "/sms/status" */
   path?: string;
   /** Log file to append to (ignored when `journal` is given). @default "./sms-status.log" */

@@ -4,15 +4,15 @@
  * options, the routes and their OpenAPI description, and hands each request to the receiver
  * (http/receiver.ts), which reads it through the provider and writes its entries to the store.
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import { DEFAULT_PATH, HEALTH_PATH } from "../core/defaults.ts";
 import { routee } from "../providers/routee/index.ts";
 import { Allowlist } from "./access.ts";
 import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
 import { Metrics } from "./metrics.ts";
 import { assertOptions, type SmsStatusOptions } from "./options.ts";
-import type { Receiver } from "./receiver.ts";
-import { setUpReceiver } from "./setup.ts";
+import type { PeerSource } from "./receiver.ts";
+import { setUpReceiver, type ProviderRoute } from "./setup.ts";
 
 /**
  * Receive Routee delivery reports in any Elysia app.
@@ -20,11 +20,9 @@ import { setUpReceiver } from "./setup.ts";
  */
 export function smsStatus(options: SmsStatusOptions = {}) {
   assertOptions(options);
-  const path = options.path ?? DEFAULT_PATH;
   const healthPath = options.healthPath ?? HEALTH_PATH;
-  const { receiver, close } = setUpReceiver(options, true);
-  return receiverRoutes(receiver, {
-    path,
+  const { routes, close } = setUpReceiver(options, true);
+  return receiverRoutes(routes, {
     healthPath,
     seed: seedOf(options),
     // Elysia's Bun adapter does not await this.
@@ -33,34 +31,39 @@ export function smsStatus(options: SmsStatusOptions = {}) {
 }
 
 /**
- * The plugin's routes around a receiver. The standalone server uses this too, with a receiver it
- * also serves directly on its hot path.
+ * The plugin's routes around the receivers (one per provider). The standalone server uses this
+ * too, with receivers it also serves directly on its hot path.
  */
 export function receiverRoutes(
-  receiver: Receiver,
-  options: { path: string; healthPath: string | false; seed?: unknown; close?: () => Promise<void> },
+  routes: readonly ProviderRoute[],
+  options: { healthPath: string | false; seed?: unknown; close?: () => Promise<void> },
 ) {
-  const { path, healthPath, close } = options;
-  return new Elysia({ name: "elysia-sms-status", seed: options.seed })
-    .post(path, ({ request, server }) => receiver.handle(request, server), {
-      // The receiver reads and validates the raw body itself (TypeBox, compiled once), so that the
-      // report is logged exactly as received; Elysia must not parse or reshape it first.
-      parse: "none",
-      detail: {
-        summary: "Receive a Routee SMS delivery report",
-        description: "Routee POSTs here each time an SMS changes status. Answered 200 once the report is in the log.",
-        tags: ["sms-status"],
-        requestBody: { required: true, content: { "application/json": { schema: routee.schema as never } } },
-      },
-      response: REPORT_RESPONSES,
-    })
-    .onStop(async function closeJournal() {
+  const { healthPath, close } = options;
+  let app: AnyElysia = new Elysia({ name: "elysia-sms-status", seed: options.seed });
+  for (const { provider, path, receiver } of routes) {
+    const handle = (context: { [key: string]: any }) =>
+      receiver.handle(context.request as Request, context.server as PeerSource | null);
+    const methods = provider.methods ?? ["POST"];
+    const detail = {
+      summary: `Receive a ${provider.title} SMS delivery report`,
+      description: `${provider.title} calls here each time a message changes status. Answered 200 once the report is stored.`,
+      tags: ["sms-status"],
+      requestBody: { required: true, content: { [provider.decode ? "application/x-www-form-urlencoded" : "application/json"]: { schema: provider.schema as never } } },
+    };
+    // The receiver reads and validates the raw body itself, so that the report is logged exactly
+    // as received; Elysia must not parse or reshape it first.
+    if (methods.includes("POST")) app = app.post(path, handle, { parse: "none", detail, response: REPORT_RESPONSES });
+    if (methods.includes("GET")) app = app.get(path, handle, { detail: { ...detail, requestBody: undefined }, response: REPORT_RESPONSES });
+  }
+  const health = routes[0]!.receiver;
+  return app
+    .onStop(async function closeStore() {
       await close?.();
     })
     .use((app) =>
       healthPath === false
         ? app
-        : app.get(healthPath, () => receiver.health(), {
+        : app.get(healthPath, () => health.health(), {
             detail: { summary: "Is the SMS status log writable?", tags: ["sms-status"] },
             response: HEALTH_RESPONSES,
           }),

@@ -10,7 +10,7 @@
 import { blankEntry, type LogEntry, type ReceivedEntry } from "../core/entry.ts";
 import { JournalWriteError } from "../core/errors.ts";
 import type { DuplicateFilter } from "../journal/dedupe.ts";
-import type { InvalidBody, Provider } from "../providers/provider.ts";
+import type { CallbackRequest, DecodedBody, InvalidBody, Provider } from "../providers/provider.ts";
 import type { Store } from "../store/store.ts";
 import { Allowlist, clientAddress, parseRanges, presentedToken, tokenMatches } from "./access.ts";
 import { accepted, answer, duplicate, forbidden, logUnavailable, unauthorized } from "./answers.ts";
@@ -27,6 +27,11 @@ export interface ReceiverOptions {
   allow?: Allowlist;
   trustProxy?: readonly string[];
   metrics: Metrics;
+  /**
+   * The scheme, host and port the provider calls (`https://sms.example.com`), when a proxy makes
+   * them differ from what the server sees: signatures cover the URL the provider used.
+   */
+  publicUrl?: string;
   /** Called (not awaited) with each entry once it is stored. */
   onWritten?: (entry: LogEntry) => void;
 }
@@ -179,10 +184,33 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return fresh;
   }
 
+  /** The URL the provider called: what its signature covers. */
+  function calledUrl(request: Request): string {
+    if (!options.publicUrl) return request.url;
+    const url = new URL(request.url);
+    return options.publicUrl.replace(/\/+$/, "") + url.pathname + url.search;
+  }
+
+  /** The body as an object: the provider's own decoding (form, query), or JSON within the cost bounds. */
+  function decode(callback: CallbackRequest, bytes: Uint8Array): DecodedBody | Rejection {
+    if (provider.decode) return provider.decode(callback);
+    const cost = jsonCost(bytes);
+    if (cost !== null) return tooComplex(cost);
+    let body: unknown;
+    try {
+      body = JSON.parse(callback.text);
+    } catch {
+      return NOT_JSON;
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) return NOT_AN_OBJECT;
+    return { body: body as Record<string, unknown>, raw: callback.text };
+  }
+
   async function handle(request: Request, peer: PeerSource | null): Promise<Response> {
     const started = performance.now();
     const refused = refusal(request, peer);
     if (refused) return refused;
+    if (request.method === "GET") return receive(request, new Uint8Array(0), "", started);
     const declared = request.headers.get("content-length");
     if (declared !== null && Number(declared) > bodyLimit) return reject(tooLarge(bodyLimit), "");
     const bytes = await request.bytes();
@@ -196,16 +224,23 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       // Kept exactly, as base64: a text with U+FFFD for the bad bytes would not be what was sent.
       return reject(NOT_UTF8, Buffer.from(bytes).toString("base64"));
     }
-    const cost = jsonCost(bytes);
-    if (cost !== null) return reject(tooComplex(cost), raw);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return reject(NOT_JSON, raw);
+    return receive(request, bytes, raw, started);
+  }
+
+  /** A callback whose bytes were read and are UTF-8: check its signature, decode it, store it. */
+  async function receive(request: Request, bytes: Uint8Array, raw: string, started: number): Promise<Response> {
+    const callback: CallbackRequest = { url: calledUrl(request), method: request.method, headers: request.headers, text: raw };
+    if (provider.verify) {
+      const why = await provider.verify(callback);
+      if (why !== null) {
+        metrics.refuse("signature");
+        return answer(401, { error: "invalid_signature", message: why });
+      }
     }
-    if (body === null || typeof body !== "object" || Array.isArray(body)) return reject(NOT_AN_OBJECT, raw);
-    const reading = provider.read(body as Record<string, unknown>, raw);
+    const decoded = decode(callback, bytes);
+    if ("status" in decoded) return reject(decoded, raw);
+    if (decoded.invalid) return reject(invalid(decoded.invalid), raw);
+    const reading = provider.read(decoded.body, decoded.raw ?? JSON.stringify(decoded.body));
     if (reading.invalid) return reject(invalid(reading.invalid), raw);
 
     const result = await storeOnce(reading.entries);

@@ -2,11 +2,12 @@
  * The receiver, its store, duplicate filter, allowlist and hooks, made from the plugin's options:
  * one assembly shared by the plugin and the standalone server. Framework-free.
  */
-import { DEFAULT_BODY_LIMIT, DEFAULT_LOG } from "../core/defaults.ts";
+import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "../core/defaults.ts";
 import type { LogEntry } from "../core/entry.ts";
 import { DuplicateFilter } from "../journal/dedupe.ts";
 import { FileJournal } from "../journal/file-journal.ts";
 import type { Provider } from "../providers/provider.ts";
+import { providerPath } from "../providers/registry.ts";
 import { routee } from "../providers/routee/index.ts";
 import { FileStore } from "../store/file-store.ts";
 import type { Store } from "../store/store.ts";
@@ -16,8 +17,18 @@ import { Metrics } from "./metrics.ts";
 import { DEFAULT_MAX_MESSAGES, type HookName, type SmsStatusOptions } from "./options.ts";
 import { createReceiver, type Receiver } from "./receiver.ts";
 
-export interface ReceiverSetup {
+/** A provider's receiver and where it listens (Routee at the path, others at `<path>/<name>`). */
+export interface ProviderRoute {
+  provider: Provider;
+  path: string;
   receiver: Receiver;
+}
+
+export interface ReceiverSetup {
+  /** Routee's receiver, or the first provider's. */
+  receiver: Receiver;
+  /** One per provider, in the order given. */
+  routes: ProviderRoute[];
   store: Store;
   metrics: Metrics;
   /** Stop the allowlist's refreshes and close the store if this setup opened it. */
@@ -29,32 +40,43 @@ export interface ReceiverSetup {
  * detection and message status, and make the receiver. `lazy`: hold the log open only from the
  * first write (a plugin instance that `.use()` drops as a duplicate never keeps a file descriptor).
  */
-export function setUpReceiver(options: SmsStatusOptions, lazy: boolean, provider: Provider = routee): ReceiverSetup {
-  const path = options.log ?? DEFAULT_LOG;
+export function setUpReceiver(options: SmsStatusOptions, lazy: boolean): ReceiverSetup {
+  const providers = options.providers ?? [routee];
+  if (providers.length === 0) throw new TypeError("elysia-sms-status: providers must name at least one provider");
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const log = options.log ?? DEFAULT_LOG;
   const ownsJournal = options.journal === undefined;
-  const journal = options.journal ?? new FileJournal(path, { fsync: options.fsync, lazy });
-  const store = new FileStore(journal, { format: options.format ?? "jsonl", path: ownsJournal ? path : undefined });
+  const journal = options.journal ?? new FileJournal(log, { fsync: options.fsync, lazy });
+  const store = new FileStore(journal, { format: options.format ?? "jsonl", path: ownsJournal ? log : undefined });
   const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe ?? {});
   // Read once (up to 16 MiB of log), for both the duplicate filter and the message tracker.
   const recent = duplicates || options.onMessageStatus ? [...store.recent()] : [];
-  duplicates?.rememberStored(recent, provider.duplicateKey);
+  duplicates?.rememberStored(recent, (entry) => byName.get(entry.provider)?.duplicateKey(entry) ?? null);
   const allow = Array.isArray(options.allow) ? new Allowlist({ allow: options.allow as string[] }) : (options.allow as Allowlist | undefined);
   // A list given as strings is resolved here; until then only its literal IPs and ranges match.
   if (Array.isArray(options.allow)) void allow!.start();
   const metrics = options.metrics ?? new Metrics();
-  const receiver = createReceiver({
+  const onWritten = hookRunner(options, recent);
+  const path = options.path ?? DEFAULT_PATH;
+  const routes = providers.map((provider) => ({
     provider,
-    store,
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    duplicates,
-    token: options.token,
-    allow,
-    trustProxy: options.trustProxy,
-    metrics,
-    onWritten: hookRunner(options, recent),
-  });
+    path: providerPath(path, provider.name),
+    receiver: createReceiver({
+      provider,
+      store,
+      bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      duplicates,
+      token: options.token,
+      allow,
+      trustProxy: options.trustProxy,
+      metrics,
+      publicUrl: options.publicUrl,
+      onWritten,
+    }),
+  }));
   return {
-    receiver,
+    receiver: routes[0]!.receiver,
+    routes,
     store,
     metrics,
     async close() {

@@ -2,6 +2,14 @@
 import type { LogFormat } from "../core/render.ts";
 
 export interface ServeConfig {
+  /** Providers to receive (`routee` at `path`, others at `path/<name>`), by registry name. */
+  providers: string[];
+  /** The scheme, host and port providers call, when a proxy makes them differ (signatures cover it). */
+  publicUrl: string | null;
+  /** Per provider, its secrets by name (`auth-token`), read from the environment or `--<provider>-<secret>-file`. */
+  providerSecrets: Record<string, Record<string, string>>;
+  /** Providers whose signatures are not checked, explicitly. */
+  unsigned: string[];
   port: number;
   host: string;
   path: string;

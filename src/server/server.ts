@@ -11,6 +11,7 @@ import { answer } from "../http/answers.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
 import { setUpReceiver } from "../http/setup.ts";
+import { PROVIDERS } from "../providers/registry.ts";
 import type { Store } from "../store/store.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -33,8 +34,16 @@ const TRANSPORT_SLACK_BYTES = 1 << 20;
  * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
  */
 export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
-  const { receiver, store, metrics } = setUpReceiver(
+  const providers = config.providers.map((name) => {
+    const spec = PROVIDERS.find((p) => p.name === name);
+    if (!spec) throw new Error(`unknown provider ${JSON.stringify(name)}`);
+    return spec.create(config.providerSecrets[name] ?? {}, { unsigned: config.unsigned.includes(name) });
+  });
+  const { routes, store, metrics } = setUpReceiver(
     {
+      providers,
+      path: config.path,
+      publicUrl: config.publicUrl ?? undefined,
       log: config.log,
       format: config.format,
       fsync: config.fsync,
@@ -46,22 +55,25 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
     },
     false,
   );
-  const app = new Elysia()
+  let app: AnyElysia = new Elysia()
     .onError(function answerUnhandled({ code }) {
       // Never a stack trace or an internal path in an answer.
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route" });
       return answer(500, { error: "internal", message: "internal error" });
     })
     .use(docs ?? new Elysia())
-    .use(receiverRoutes(receiver, { path: config.path, healthPath: HEALTH_PATH }))
-    .all(
-      config.path,
+    .use(receiverRoutes(routes, { healthPath: HEALTH_PATH }));
+  for (const { provider, path } of routes) {
+    const allowed = (provider.methods ?? ["POST"]).join(", ");
+    app = app.all(
+      path,
       function methodNotAllowed() {
-        return answer(405, { error: "method_not_allowed", message: "use POST" }, { allow: "POST" });
+        return answer(405, { error: "method_not_allowed", message: `use ${allowed}` }, { allow: allowed });
       },
       { detail: { hide: true } },
     );
-  return { app, store, metrics, receiver };
+  }
+  return { app, store, metrics, routes };
 }
 
 /**
@@ -81,7 +93,14 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     allowlist = new Allowlist({ allow: config.allow });
     await allowlist.start();
   }
-  const { app, store, metrics, receiver } = createServer(config, allowlist, docs);
+  const { app, store, metrics, routes } = createServer(config, allowlist, docs);
+  // Reports go straight to their receiver, the same handler the Elysia route calls, without the
+  // framework's per-request work (the hot path); everything else is the Elysia app.
+  const hotRoutes: Record<string, Record<string, (request: Request, server: Server<undefined>) => Promise<Response>>> = {};
+  for (const { provider, path, receiver } of routes) {
+    const handle = (request: Request, server: Server<undefined>) => receiver.handle(request, server);
+    hotRoutes[path] = Object.fromEntries((provider.methods ?? ["POST"]).map((method) => [method, handle]));
+  }
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
@@ -90,9 +109,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     maxRequestBodySize: config.bodyLimit + TRANSPORT_SLACK_BYTES,
     idleTimeout: config.idleTimeout,
     ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
-    // Reports go straight to the receiver, the same handler the Elysia route calls, without the
-    // framework's per-request work (the hot path); everything else is the Elysia app.
-    routes: { [config.path]: { POST: (request: Request, server: Server<undefined>) => receiver.handle(request, server) } },
+    routes: hotRoutes,
     fetch: (request) => app.handle(withLongHost(request)),
   });
   const metricsServer =

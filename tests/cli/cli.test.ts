@@ -23,6 +23,10 @@ function run(args: string[], env: Record<string, string> = {}) {
 describe("configuration", () => {
   it("has sensible defaults", () => {
     expect(parseServeConfig([], {})).toEqual({
+      providers: ["routee"],
+      publicUrl: null,
+      providerSecrets: { routee: {} },
+      unsigned: [],
       port: 3000,
       host: "0.0.0.0",
       path: "/sms/status",
@@ -63,8 +67,13 @@ describe("configuration", () => {
       SMS_STATUS_METRICS_HOST: "::1",
       SMS_STATUS_METRICS_PORT: "9464",
       SMS_STATUS_DOCS: "1",
+      SMS_STATUS_PUBLIC_URL: "https://sms.example.com:8443/",
     };
     expect(parseServeConfig([], env)).toEqual({
+      providers: ["routee"],
+      publicUrl: "https://sms.example.com:8443",
+      providerSecrets: { routee: {} },
+      unsigned: [],
       port: 8080,
       host: "127.0.0.1",
       path: "/hooks/routee",
@@ -156,6 +165,8 @@ describe("sms-status command", () => {
 
   it.each<[string[], string, Record<string, string>]>([
     [["--port", "abc"], "sms-status: --port must be a whole number from 0 to 65535", {}],
+    [["--provider", "fax"], 'sms-status: --provider: unknown provider "fax" (providers: routee', {}],
+    [["--public-url", "https://sms.example.com/hooks"], "sms-status: --public-url must be a scheme, host and port only", {}],
     [["--bogus"], "sms-status: unknown flag '--bogus'", {}],
     [["--allow", "999.1.1.1"], 'sms-status: --allow: "999.1.1.1" is not an IP address', {}],
     [[], 'sms-status: SMS_STATUS_ALLOW: "999.1.1.1" is not an IP address', { SMS_STATUS_ALLOW: "999.1.1.1" }],

@@ -10,6 +10,7 @@ import { invalidField, RouteeCallback } from "./schema.ts";
 
 export const routee: Provider = {
   name: PROVIDER,
+  title: "Routee",
   schema: RouteeCallback,
   read(body, raw, receivedAt) {
     const shape = recognise(body);

@@ -1,0 +1,28 @@
+/**
+ * Every provider the server can enable (`--provider NAME`), in one list: the CLI builds its flags
+ * and the server its routes from it. Routee is at the callback path itself, every other provider
+ * at `<path>/<name>`.
+ */
+import type { ProviderSpec } from "./provider.ts";
+import { routee } from "./routee/index.ts";
+
+export const DEFAULT_PROVIDER = "routee";
+
+export const PROVIDERS: readonly ProviderSpec[] = [
+  {
+    name: "routee",
+    authenticity: "Routee signs nothing: the token in the URL and the allowlist (callbacksallow.routee.net)",
+    secrets: [],
+    create: () => routee,
+  },
+];
+
+/** The route of a provider under the callback path. */
+export function providerPath(path: string, name: string): string {
+  return name === DEFAULT_PROVIDER ? path : `${path.replace(/\/+$/, "")}/${name}`;
+}
+
+/** The environment variable that holds a provider's secret: SMS_STATUS_TWILIO_AUTH_TOKEN. */
+export function secretEnv(provider: string, secret: string): string {
+  return `SMS_STATUS_${provider}_${secret}`.toUpperCase().replaceAll("-", "_");
+}
