@@ -16,6 +16,12 @@ import { LOG_FORMATS } from "../core/render.ts";
 import { Allowlist, parseRanges } from "../http/access.ts";
 import { DEFAULT_PROVIDER, PROVIDERS, secretEnv } from "../providers/registry.ts";
 import type { ServeConfig } from "../server/config.ts";
+import { CHANNELS, EntryKind } from "../core/entry.ts";
+import { OUTCOMES } from "../core/outcome.ts";
+import type { ForwardFilter } from "../forward/forwarder.ts";
+import { webhookKey } from "../forward/signature.ts";
+
+const KINDS: string[] = EntryKind.anyOf.map((k) => k.const);
 import { UsageError } from "./errors.ts";
 import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, wholeNumber, type Env } from "./flags.ts";
 
@@ -109,6 +115,16 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "metrics-port", key: "metricsPort", env: ["SMS_STATUS_METRICS_PORT"], value: "N", default: "",
     help: "serve Prometheus metrics at /metrics on this port (off when unset)",
     parse: (raw, name) => (raw === "" ? null : wholeNumber(0, 65535)(raw, name)) },
+  { flag: "forward", key: "forward", env: ["SMS_STATUS_FORWARD"], multiple: true, value: "URL", default: "",
+    help: "POST every entry to this URL, signed as Standard Webhooks say, at least once (repeatable)", parse: list(httpUrl) },
+  { flag: "forward-secret-file", key: "forwardSecretFile", env: ["SMS_STATUS_FORWARD_SECRET_FILE"], value: "FILE", default: "",
+    help: "the whsec_ secret that signs forwarded webhooks", parse: readableFile },
+  { flag: "forward-filter", key: "forwardFilter", env: ["SMS_STATUS_FORWARD_FILTER"], value: "TERMS", default: "",
+    help: "forward only these kinds, outcomes, channels, or final statuses (e.g. dlr,failed,sms)", parse: forwardFilter },
+  { flag: "forward-timeout", key: "forwardTimeout", env: ["SMS_STATUS_FORWARD_TIMEOUT"], value: "S", default: "10",
+    help: "seconds one forwarding attempt may take", parse: wholeNumber(1, 300) },
+  { flag: "forward-state-dir", key: "forwardStateDir", env: ["SMS_STATUS_FORWARD_STATE_DIR"], value: "DIR", default: "",
+    help: "where forwarders keep their positions (default: beside the log)", parse: (raw) => (raw === "" ? null : raw) },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
     help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
 ];
@@ -197,6 +213,32 @@ function providerFlags(): FlagSpec[] {
   );
 }
 
+/** An http(s) URL to forward to. */
+function httpUrl(item: string, name: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(item);
+  } catch {}
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+    throw new UsageError(`${name}: ${JSON.stringify(item)} is not an http or https URL`);
+}
+
+/** `dlr,failed,sms,final`: each term a kind, an outcome, a channel or `final`. */
+function forwardFilter(raw: string, name: string): ForwardFilter {
+  const filter: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false };
+  for (const term of raw.split(",").map((t) => t.trim()).filter(Boolean)) {
+    if (term === "final") filter.final = true;
+    else if (KINDS.includes(term)) filter.kinds.push(term);
+    else if ((OUTCOMES as readonly string[]).includes(term)) filter.outcomes.push(term);
+    else if ((CHANNELS as readonly string[]).includes(term)) filter.channels.push(term);
+    else
+      throw new UsageError(
+        `${name}: ${JSON.stringify(term)} is not a kind (${KINDS.join(", ")}), an outcome (${OUTCOMES.join(", ")}), a channel (${CHANNELS.join(", ")}) or final`,
+      );
+  }
+  return filter;
+}
+
 /** A provider name from the registry. */
 function providerName(item: string, name: string): void {
   if (!PROVIDERS.some((p) => p.name === item))
@@ -231,6 +273,18 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
   if (config.trustProxy.length > 0 && config.allow.length === 0)
     throw new UsageError("--trust-proxy only matters with --allow");
+  config.forwardSecret = null;
+  if (config.forward.length > 0) {
+    if (config.forwardSecretFile === null)
+      throw new UsageError("--forward needs --forward-secret-file FILE holding a whsec_ secret (try: echo whsec_$(openssl rand -base64 32) > FILE)");
+    if (config.format !== "jsonl") throw new UsageError("--forward reads the log back: it needs --format jsonl");
+    config.forwardSecret = readFileSync(config.forwardSecretFile, "utf8").trim();
+    try {
+      webhookKey(config.forwardSecret);
+    } catch (error) {
+      throw new UsageError(`--forward-secret-file: ${(error as Error).message}`);
+    }
+  }
   return config;
 }
 

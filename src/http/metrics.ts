@@ -2,6 +2,7 @@
  * Prometheus metrics, kept in a few counters and one histogram (no dependency needed for this
  * little). `render()` gives the text exposition format, version 0.0.4.
  */
+import { redact, type ForwardStats } from "../forward/forwarder.ts";
 
 /** Seconds; dense near Routee's 2 s limit so the histogram shows how close answers come to it. */
 export const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 5] as const;
@@ -38,6 +39,13 @@ export class Metrics {
     let byOutcome = this.#reports.get(kind);
     if (!byOutcome) this.#reports.set(kind, (byOutcome = new Map()));
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+  }
+
+  readonly #forwarders: { url: string; stats: ForwardStats }[] = [];
+
+  /** A forwarder's figures, rendered per URL (without its query, which may hold a token). */
+  watchForwarder(url: string, stats: ForwardStats): void {
+    this.#forwarders.push({ url: redact(url), stats });
   }
 
   /** Read these live figures at every render; several receivers sharing one `Metrics` add up. */
@@ -89,6 +97,19 @@ export class Metrics {
       out.push(`sms_status_log_writable ${this.#gauges.every((g) => g.logWritable()) ? 1 : 0}`);
       family("sms_status_duplicate_keys", "gauge", "Reports remembered for duplicate detection.");
       out.push(`sms_status_duplicate_keys ${sum((g) => g.duplicateKeys())}`);
+    }
+    if (this.#forwarders.length > 0) {
+      const each = (name: string, type: string, help: string, read: (s: ForwardStats) => number) => {
+        family(name, type, help);
+        for (const { url, stats } of this.#forwarders) out.push(`${name}${labels({ url })} ${read(stats)}`);
+      };
+      each("sms_status_forward_delivered_total", "counter", "Entries forwarded and answered 2xx.", (s) => s.delivered);
+      each("sms_status_forward_attempts_total", "counter", "Forwarding attempts, retries included.", (s) => s.attempts);
+      each("sms_status_forward_failures_total", "counter", "Forwarding attempts that failed (not 2xx, reset, timeout).", (s) => s.failures);
+      each("sms_status_forward_given_up_total", "counter", "Entries given up after the retry period.", (s) => s.givenUp);
+      each("sms_status_forward_lag_entries", "gauge", "Entries read from the log and not yet forwarded.", (s) => s.pending);
+      each("sms_status_forward_lag_seconds", "gauge", "Age of the oldest entry not yet forwarded.", (s) => s.lagSeconds);
+      each("sms_status_forward_active", "gauge", "1 while forwarding to the URL, 0 after it answered 410 Gone.", (s) => (s.active ? 1 : 0));
     }
     family("sms_status_ack_seconds", "histogram", "Time from request to answer for reports; Routee retries past 2 s.");
     let cumulative = 0;

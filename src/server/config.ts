@@ -1,5 +1,6 @@
 /** The standalone server's configuration, as the CLI's `serve` flags produce it (cli/serve-flags.ts). */
 import type { LogFormat } from "../core/render.ts";
+import type { ForwardFilter } from "../forward/forwarder.ts";
 
 export interface ServeConfig {
   /** Providers to receive (`routee` at `path`, others at `path/<name>`), by registry name. */
@@ -10,6 +11,16 @@ export interface ServeConfig {
   providerSecrets: Record<string, Record<string, string>>;
   /** Providers whose signatures are not checked, explicitly. */
   unsigned: string[];
+  /** Applications' URLs every entry is forwarded to, signed (empty: no forwarding). */
+  forward: string[];
+  /** The `whsec_` secret the forwarded webhooks are signed with. */
+  forwardSecret: string | null;
+  forwardSecretFile: string | null;
+  forwardFilter: ForwardFilter;
+  /** Seconds one forwarding attempt may take. */
+  forwardTimeout: number;
+  /** Where forwarders keep their positions; null: beside the log. */
+  forwardStateDir: string | null;
   port: number;
   host: string;
   path: string;

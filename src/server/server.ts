@@ -4,6 +4,9 @@
  * metrics listener on its own, local-only port).
  */
 import type { Server } from "bun";
+import { createHash } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
+import { Forwarder } from "../forward/forwarder.ts";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
 import { Allowlist } from "../http/access.ts";
@@ -112,6 +115,21 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     routes: hotRoutes,
     fetch: (request) => app.handle(withLongHost(request)),
   });
+  const forwarders = config.forward.map(
+    (url) =>
+      new Forwarder({
+        log: config.log,
+        url,
+        secret: config.forwardSecret!,
+        statePath: forwardStatePath(config, url),
+        filter: config.forwardFilter,
+        timeoutMs: config.forwardTimeout * 1000,
+      }),
+  );
+  for (const forwarder of forwarders) {
+    metrics.watchForwarder(forwarder.url, forwarder.stats);
+    forwarder.start();
+  }
   const metricsServer =
     config.metricsPort === null
       ? null
@@ -132,9 +150,17 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metricsPort: metricsServer?.port ?? null,
     async stop() {
       allowlist?.stop();
+      await Promise.all(forwarders.map((f) => f.stop()));
       await server.stop(false);
       await metricsServer?.stop();
       await store.close();
     },
   };
+}
+
+/** Where a forwarder keeps its position: beside the log (or in --forward-state-dir), one file per URL. */
+export function forwardStatePath(config: ServeConfig, url: string): string {
+  const dir = config.forwardStateDir ?? dirname(resolve(config.log));
+  const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
+  return join(dir, `${basename(config.log)}.forward-${id}.json`);
 }

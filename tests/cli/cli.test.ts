@@ -45,6 +45,12 @@ describe("configuration", () => {
       tlsKey: null,
       metricsHost: "127.0.0.1",
       metricsPort: null,
+      forward: [],
+      forwardSecretFile: null,
+      forwardSecret: null,
+      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false },
+      forwardTimeout: 10,
+      forwardStateDir: null,
       docs: false,
     });
   });
@@ -92,6 +98,12 @@ describe("configuration", () => {
       tlsKey: null,
       metricsHost: "::1",
       metricsPort: 9464,
+      forward: [],
+      forwardSecretFile: null,
+      forwardSecret: null,
+      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false },
+      forwardTimeout: 10,
+      forwardStateDir: null,
       docs: true,
     });
     const flags = parseServeConfig(

@@ -72,8 +72,8 @@ export async function json(res: Response): Promise<any> {
   return res.json();
 }
 
-/** Resolves once `predicate` holds (or fails after about a second): for hooks started after the answer. */
-export async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !predicate(); i++) await Bun.sleep(10);
+/** Resolves once `predicate` holds (or fails after `ms`, about a second by default): for work started after an answer. */
+export async function until(predicate: () => boolean, ms = 1000): Promise<void> {
+  for (let i = 0; i < ms / 10 && !predicate(); i++) await Bun.sleep(10);
   expect(predicate()).toBe(true);
 }

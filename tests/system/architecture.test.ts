@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   log: 1,
   journal: 1,
   store: 2,
+  forward: 2,
   http: 3,
   server: 4,
   cli: 5,
@@ -51,7 +52,7 @@ describe("architecture", () => {
     for (const file of files) expect(Object.keys(LAYERS)).toContain(folderOf(file));
   });
 
-  it("points every import down the layers (cli → server → http → store → status/log/journal/providers → core)", () => {
+  it("points every import down the layers (cli → server → http → store/forward → status/log/journal/providers → core)", () => {
     const upward = files.flatMap((file) =>
       importsOf(file)
         .filter((target) => LAYERS[folderOf(target)]! > LAYERS[folderOf(file)]!)

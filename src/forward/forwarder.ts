@@ -1,0 +1,320 @@
+/**
+ * Durable forwarding: every log entry (or those the filter keeps) is POSTed to the application's
+ * URL at least once, in log order per message, signed as Standard Webhooks say.
+ *
+ * The log is the outbox. Entries are read in order and chained by message, so one message's
+ * entries go one after another while other messages go in parallel (up to `concurrency` requests
+ * at once). An entry is retried with exponential backoff and jitter (for `retryForMs`, 25 hours by
+ * default: longer than Routee retries to us) until a 2xx, holding up only its own message's later
+ * entries; 410 Gone stops forwarding to that URL.
+ * The position saved (state.ts) is the end of the longest run of entries all delivered, so a
+ * restart, even after `kill -9`, resumes at or before the first undelivered entry: nothing is
+ * skipped, some entries may be sent again, with the same `webhook-id` for the application to drop.
+ */
+import { createHash } from "node:crypto";
+import type { LogEntry } from "../core/entry.ts";
+import { parseEntry } from "../log/reader.ts";
+import { messageKey } from "../status/tracker.ts";
+import { Outbox, type OutboxLine } from "./outbox.ts";
+import { webhookHeaders, webhookKey } from "./signature.ts";
+import { readPosition, writePosition, type Position } from "./state.ts";
+
+/** Which entries are forwarded: each list empty means any; `final` keeps only final statuses. */
+export interface ForwardFilter {
+  kinds: string[];
+  outcomes: string[];
+  channels: string[];
+  final: boolean;
+}
+
+export const FORWARD_EVERYTHING: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false };
+
+export interface ForwarderOptions {
+  /** The JSONL log to forward. */
+  log: string;
+  url: string;
+  /** `whsec_…` */
+  secret: string;
+  /** Where the position is kept. */
+  statePath: string;
+  filter?: ForwardFilter;
+  /** One attempt's time limit. @default 10_000 */
+  timeoutMs?: number;
+  /** Requests in flight at once. @default 16 */
+  concurrency?: number;
+  /** Entries read and not yet delivered, at most (one slow message holds up only its lane). @default 2_000 */
+  window?: number;
+  /** How long an entry is retried before it is given up (logged, counted). @default 25 hours */
+  retryForMs?: number;
+  /** First retry delay, doubled each time up to 10 minutes. @default 1_000 */
+  backoffMs?: number;
+  /** How often the log is polled when nothing new was there. @default 100 */
+  pollMs?: number;
+  /** Where warnings go. @default console.error */
+  warn?: (message: string) => void;
+}
+
+/** Figures for metrics: how far behind, how many attempts, failures and deliveries. */
+export interface ForwardStats {
+  delivered: number;
+  attempts: number;
+  failures: number;
+  givenUp: number;
+  /** Entries read and not yet delivered. */
+  pending: number;
+  /** Seconds since the oldest undelivered entry was received; 0 when none. */
+  lagSeconds: number;
+  /** False after a 410: this URL gets nothing more. */
+  active: boolean;
+}
+
+interface Pending {
+  line: OutboxLine;
+  done: boolean;
+  receivedAt: number;
+}
+
+const MAX_BACKOFF_MS = 10 * 60_000;
+
+export class Forwarder {
+  readonly url: string;
+  readonly stats: ForwardStats = { delivered: 0, attempts: 0, failures: 0, givenUp: 0, pending: 0, lagSeconds: 0, active: true };
+  readonly #options: Required<Omit<ForwarderOptions, "warn">> & { warn: (message: string) => void };
+  readonly #key: Buffer;
+  #outbox: Outbox | null = null;
+  /** Entries in log order from `#head` on, delivered or not; the front is dropped as it is delivered. */
+  #queue: Pending[] = [];
+  #head = 0;
+  /** Entries in the queue not yet done: what the window bounds. */
+  #undone = 0;
+  /** Per message, the delivery of its last entry read: the next one waits for it. */
+  readonly #chains = new Map<string, Promise<void>>();
+  /** Free request slots, and who waits for one. */
+  #slots = 0;
+  readonly #waiting: (() => void)[] = [];
+  #saved: Position | null = null;
+  #position: Position | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #saveTimer: ReturnType<typeof setInterval> | null = null;
+  #stopped = false;
+  readonly #abort = new AbortController();
+
+  constructor(options: ForwarderOptions) {
+    this.url = options.url;
+    this.#key = webhookKey(options.secret);
+    this.#options = {
+      filter: FORWARD_EVERYTHING,
+      timeoutMs: 10_000,
+      concurrency: 16,
+      window: 2_000,
+      retryForMs: 25 * 3600_000,
+      backoffMs: 1_000,
+      pollMs: 100,
+      warn: (message) => console.error(message),
+      ...options,
+    };
+    this.#slots = this.#options.concurrency;
+  }
+
+  /** Resume from the saved position (or the log's end the first time) and forward from then on. */
+  start(): void {
+    this.#saved = readPosition(this.#options.statePath);
+    this.#outbox = new Outbox(this.#options.log, this.#saved);
+    this.#options.warn(`sms-status: forwarding to ${redact(this.url)}: ${this.#outbox.note}`);
+    if (this.#saved === null) {
+      // The first start's position, at once: a restart before anything is delivered resumes here.
+      this.#position = this.#outbox.start;
+      this.#save();
+    }
+    this.#saveTimer = setInterval(() => this.#save(), 1000);
+    this.#saveTimer.unref?.();
+    this.#pump();
+  }
+
+  /** Stop reading and retrying; entries in flight are abandoned (they are sent again after a restart). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#saveTimer) clearInterval(this.#saveTimer);
+    for (const wake of this.#waiting.splice(0)) wake();
+    await Promise.allSettled([...this.#chains.values()]);
+    this.#save();
+    this.#outbox?.close();
+  }
+
+  /** Read what the window allows, hand each entry to its message's lane, and come back soon. */
+  #pump(): void {
+    if (this.#stopped || !this.stats.active) return;
+    let read = 0;
+    try {
+      // Done entries behind an undelivered one keep only their position, not their text.
+      const room = Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
+      if (room > 0) {
+        for (const line of this.#outbox!.read(room)) {
+          read++;
+          this.#take(line);
+        }
+      }
+    } catch (error) {
+      this.#options.warn(`sms-status: forwarding cannot read ${this.#options.log}: ${(error as Error).message}`);
+    }
+    this.#updateLag();
+    this.#timer = setTimeout(() => this.#pump(), read > 0 ? 0 : this.#options.pollMs);
+  }
+
+  #take(line: OutboxLine): void {
+    const entry = parseEntry(line.text);
+    const item: Pending = { line, done: false, receivedAt: entry ? Date.parse(entry.receivedAt) : Date.now() };
+    this.#queue.push(item);
+    this.#undone += 1;
+    if (entry === null || !this.#keeps(entry)) {
+      this.#finish(item);
+      return;
+    }
+    const key = messageKey(entry) ?? entry.trackingId ?? `${line.ino}:${line.end}`;
+    const chain = (this.#chains.get(key) ?? Promise.resolve()).then(() => this.#deliver(item, entry));
+    this.#chains.set(key, chain);
+    void chain.then(() => {
+      if (this.#chains.get(key) === chain) this.#chains.delete(key);
+    });
+  }
+
+  #keeps(entry: LogEntry): boolean {
+    const { kinds, outcomes, channels, final } = this.#options.filter;
+    return (
+      (kinds.length === 0 || kinds.includes(entry.kind)) &&
+      (outcomes.length === 0 || outcomes.includes(entry.outcome)) &&
+      (channels.length === 0 || channels.includes(entry.channel ?? "")) &&
+      (!final || entry.final)
+    );
+  }
+
+  /** Until a 2xx, a 410, the retry period's end, or stop. */
+  async #deliver(item: Pending, entry: LogEntry): Promise<void> {
+    // Stable across retries and restarts: the same entry at the same place is the same message.
+    const id = "msg_" + createHash("sha256").update(`${item.line.ino}:${item.line.end}:${item.line.text}`).digest("base64url").slice(0, 32);
+    const body = JSON.stringify({ type: `sms_status.${entry.kind}`, timestamp: entry.receivedAt, data: entry });
+    const started = Date.now();
+    let delay = this.#options.backoffMs;
+    while (!this.#stopped && this.stats.active) {
+      this.stats.attempts += 1;
+      await this.#acquire();
+      let status: number | null;
+      try {
+        status = await this.#attempt(id, body);
+      } finally {
+        this.#release();
+      }
+      if (status !== null && status >= 200 && status < 300) {
+        this.stats.delivered += 1;
+        this.#finish(item);
+        return;
+      }
+      if (status === 410) {
+        this.stats.active = false;
+        this.#options.warn(`sms-status: ${redact(this.url)} answered 410 Gone: forwarding to it stops`);
+        return;
+      }
+      this.stats.failures += 1;
+      if (Date.now() - started > this.#options.retryForMs) {
+        this.stats.givenUp += 1;
+        this.#options.warn(`sms-status: gave up forwarding ${id} to ${redact(this.url)} after ${Math.round((Date.now() - started) / 3600_000)} h`);
+        this.#finish(item);
+        return;
+      }
+      // Full jitter: a crowd of retries after an outage does not arrive all at once.
+      await sleep(delay * (0.5 + Math.random() / 2), this.#abort.signal);
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#slots > 0) {
+      this.#slots -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#slots += 1;
+  }
+
+  /** One POST: its status, or null when it did not complete (refused, reset, timed out). */
+  async #attempt(id: string, body: string): Promise<number | null> {
+    try {
+      const response = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...webhookHeaders(this.#key, id, Math.floor(Date.now() / 1000), body) },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#abort.signal]),
+      });
+      await response.body?.cancel();
+      return response.status;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Mark delivered (or not to be sent), and move the position past every delivered entry at the front. */
+  #finish(item: Pending): void {
+    item.done = true;
+    item.line.text = "";
+    this.#undone -= 1;
+    const from = this.#head;
+    while (this.#head < this.#queue.length && this.#queue[this.#head]!.done) this.#head++;
+    if (this.#head === from) return;
+    const last = this.#queue[this.#head - 1]!.line;
+    this.#position = { ino: last.ino, offset: last.end };
+    // Compact now and then, not on every entry.
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#updateLag();
+  }
+
+  #updateLag(): void {
+    this.stats.pending = this.#undone;
+    const oldest = this.#queue[this.#head];
+    this.stats.lagSeconds = oldest ? Math.max(0, (Date.now() - oldest.receivedAt) / 1000) : 0;
+  }
+
+  #save(): void {
+    const position = this.#position;
+    if (position === null || (this.#saved && this.#saved.ino === position.ino && this.#saved.offset === position.offset)) return;
+    try {
+      writePosition(this.#options.statePath, position);
+      this.#saved = position;
+    } catch (error) {
+      this.#options.warn(`sms-status: cannot save the forwarding position to ${this.#options.statePath}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/** A URL without credentials or query (which may hold a token), for logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(the forwarding URL)";
+  }
+}

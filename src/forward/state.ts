@@ -1,0 +1,31 @@
+/**
+ * Where a forwarder is in the log, kept in a small file written atomically (a temporary file,
+ * fsync, rename), so that `kill -9` leaves either the old position or the new one, never half.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+
+/** The log file (by inode) and the byte offset after the last entry delivered with all before it. */
+export interface Position {
+  ino: number;
+  offset: number;
+}
+
+export function readPosition(path: string): Position | null {
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8")) as Partial<Position>;
+    if (typeof value.ino === "number" && typeof value.offset === "number" && value.offset >= 0) return { ino: value.ino, offset: value.offset };
+  } catch {}
+  return null;
+}
+
+export function writePosition(path: string, position: Position): void {
+  const temporary = `${path}.tmp`;
+  const fd = openSync(temporary, "w", 0o640);
+  try {
+    writeSync(fd, JSON.stringify(position) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+}
