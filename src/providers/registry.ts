@@ -5,6 +5,7 @@
  */
 import type { ProviderSpec } from "./provider.ts";
 import { routee } from "./routee/index.ts";
+import { twilio } from "./twilio/index.ts";
 
 export const DEFAULT_PROVIDER = "routee";
 
@@ -14,6 +15,12 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     authenticity: "Routee signs nothing: the token in the URL and the allowlist (callbacksallow.routee.net)",
     secrets: [],
     create: () => routee,
+  },
+  {
+    name: "twilio",
+    authenticity: "X-Twilio-Signature: HMAC-SHA1 with the auth token over the URL Twilio called and the sorted form parameters",
+    secrets: [{ name: "auth-token", help: "Twilio's auth token, which signs its callbacks" }],
+    create: (secrets, { unsigned }) => twilio(unsigned ? null : secrets["auth-token"]!),
   },
 ];
 
