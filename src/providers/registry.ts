@@ -4,6 +4,7 @@
  * at `<path>/<name>`.
  */
 import type { ProviderSpec } from "./provider.ts";
+import { plivo } from "./plivo/index.ts";
 import { routee } from "./routee/index.ts";
 import { twilio } from "./twilio/index.ts";
 
@@ -21,6 +22,12 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     authenticity: "X-Twilio-Signature: HMAC-SHA1 with the auth token over the URL Twilio called and the sorted form parameters",
     secrets: [{ name: "auth-token", help: "Twilio's auth token, which signs its callbacks" }],
     create: (secrets, { unsigned }) => twilio(unsigned ? null : secrets["auth-token"]!),
+  },
+  {
+    name: "plivo",
+    authenticity: "X-Plivo-Signature-V3: HMAC-SHA256 with the auth token over the URL Plivo called, the sorted parameters and a nonce",
+    secrets: [{ name: "auth-token", help: "Plivo's auth token, which signs its callbacks" }],
+    create: (secrets, { unsigned }) => plivo(unsigned ? null : secrets["auth-token"]!),
   },
 ];
 
