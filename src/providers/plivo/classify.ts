@@ -8,11 +8,7 @@
  * plivo-node's message types; `rejected` is in Plivo's older callback docs.
  */
 import type { Classification } from "../../core/outcome.ts";
-
-const DELIVERED: Classification = { outcome: "delivered", final: true };
-const FAILED: Classification = { outcome: "failed", final: true };
-const PENDING: Classification = { outcome: "pending", final: false };
-const UNKNOWN: Classification = { outcome: "unknown", final: false };
+import { classifyIn, DELIVERED, FAILED, PENDING } from "../check.ts";
 
 export const PLIVO_STATUSES: Record<string, Classification> = {
   queued: PENDING,
@@ -26,6 +22,5 @@ export const PLIVO_STATUSES: Record<string, Classification> = {
 
 /** @example classify("undelivered") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  const key = status.toLowerCase();
-  return Object.hasOwn(PLIVO_STATUSES, key) ? PLIVO_STATUSES[key]! : UNKNOWN;
+  return classifyIn(PLIVO_STATUSES, status);
 }

@@ -7,11 +7,7 @@
  * accepted, scheduled, read, partially_delivered, canceled.
  */
 import type { Classification } from "../../core/outcome.ts";
-
-const DELIVERED: Classification = { outcome: "delivered", final: true };
-const FAILED: Classification = { outcome: "failed", final: true };
-const PENDING: Classification = { outcome: "pending", final: false };
-const UNKNOWN: Classification = { outcome: "unknown", final: false };
+import { classifyIn, DELIVERED, FAILED, PENDING } from "../check.ts";
 
 export const TWILIO_STATUSES: Record<string, Classification> = {
   accepted: PENDING, // a messaging service took it, no sender chosen yet
@@ -33,6 +29,5 @@ export const TWILIO_INBOUND = new Set(["receiving", "received"]);
 
 /** @example classify("undelivered") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  const key = status.toLowerCase();
-  return Object.hasOwn(TWILIO_STATUSES, key) ? TWILIO_STATUSES[key]! : UNKNOWN;
+  return classifyIn(TWILIO_STATUSES, status);
 }

@@ -7,11 +7,7 @@
  * delivered; expired, failed, rejected, unknown → rejected; buffered ignored).
  */
 import type { Classification } from "../../core/outcome.ts";
-
-const DELIVERED: Classification = { outcome: "delivered", final: true };
-const FAILED: Classification = { outcome: "failed", final: true };
-const PENDING: Classification = { outcome: "pending", final: false };
-const UNKNOWN: Classification = { outcome: "unknown", final: false };
+import { classifyIn, DELIVERED, FAILED, PENDING, UNKNOWN } from "../check.ts";
 
 export const VONAGE_STATUSES: Record<string, Classification> = {
   accepted: PENDING, // the carrier accepted it
@@ -26,6 +22,5 @@ export const VONAGE_STATUSES: Record<string, Classification> = {
 
 /** @example classify("expired") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  const key = status.toLowerCase();
-  return Object.hasOwn(VONAGE_STATUSES, key) ? VONAGE_STATUSES[key]! : UNKNOWN;
+  return classifyIn(VONAGE_STATUSES, status);
 }
