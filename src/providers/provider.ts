@@ -60,6 +60,8 @@ export interface ProviderSecret {
   /** In flag form: `auth-token` gives `--twilio-auth-token-file` and `SMS_STATUS_TWILIO_AUTH_TOKEN`. */
   name: string;
   help: string;
+  /** Why a value cannot be this secret (a key of the wrong length), or null: checked at start, exit 2. */
+  check?(value: string): string | null;
 }
 
 /** A provider as the server enables it: its name, the secrets it needs, and how to make it. */

@@ -5,6 +5,8 @@
  */
 import type { ProviderSpec } from "./provider.ts";
 import { routee } from "./routee/index.ts";
+import { telnyx } from "./telnyx/index.ts";
+import { badPublicKey } from "./telnyx/signature.ts";
 
 export const DEFAULT_PROVIDER = "routee";
 
@@ -14,6 +16,12 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     authenticity: "Routee signs nothing: the token in the URL and the allowlist (callbacksallow.routee.net)",
     secrets: [],
     create: () => routee,
+  },
+  {
+    name: "telnyx",
+    authenticity: "Telnyx signs every webhook with Ed25519 (telnyx-signature-ed25519 over telnyx-timestamp|body, checked with your public key); older than 5 minutes is refused",
+    secrets: [{ name: "public-key", help: "Telnyx's webhook public key (base64, from the portal)", check: badPublicKey }],
+    create: (secrets) => telnyx(secrets["public-key"] ?? null),
   },
 ];
 
