@@ -2,10 +2,13 @@
  * Reading a provider's JSON body: typed values out of `unknown`, and a schema check that names the
  * offending field, for providers whose callbacks are checked against a TypeBox schema.
  */
-import type { TSchema } from "@sinclair/typebox";
+import { Type, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
-import type { InvalidBody } from "./provider.ts";
+import type { ReceivedEntry } from "../core/entry.ts";
+import { duplicateKey } from "../core/identity.ts";
+import type { Classification } from "../core/outcome.ts";
+import type { CallbackRequest, InvalidBody, Provider } from "./provider.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -47,4 +50,36 @@ function innermost(error: ValueError): { path: string; what: string } {
       if (candidate.path.length > found.path.length) found = candidate;
     }
   return found;
+}
+
+/** An optional, nullable field with what it must be (the 422's words). */
+export const opt = <T extends TSchema>(schema: T, description: string) =>
+  Type.Optional(Type.Union([schema, Type.Null()], { description }));
+
+/** A status name looked up case-insensitively; a name not in the table is `unknown`, not final. */
+export function lookupStatus(table: Record<string, Classification>, status: string | null): Classification {
+  const key = status?.toLowerCase() ?? "";
+  return Object.hasOwn(table, key) ? table[key]! : { outcome: "unknown", final: false };
+}
+
+/** A provider of JSON callbacks checked against `schema`, with a signature check when `verify` is given. */
+export function jsonProvider(spec: {
+  name: string;
+  title: string;
+  schema: TSchema;
+  entries(body: Json, raw: string, receivedAt?: Date): ReceivedEntry[];
+  verify?: ((request: CallbackRequest) => string | null | Promise<string | null>) | null;
+}): Provider {
+  const invalidField = schemaCheck(spec.schema);
+  return {
+    name: spec.name,
+    title: spec.title,
+    schema: spec.schema,
+    read(body, raw, receivedAt) {
+      const invalid = invalidField(body);
+      return invalid ? { invalid } : { entries: spec.entries(body, raw, receivedAt) };
+    },
+    duplicateKey,
+    ...(spec.verify ? { verify: spec.verify } : {}),
+  };
 }

@@ -5,6 +5,7 @@
  */
 import type { ProviderSpec } from "./provider.ts";
 import { routee } from "./routee/index.ts";
+import { sinch } from "./sinch/index.ts";
 import { telnyx } from "./telnyx/index.ts";
 import { badPublicKey } from "./telnyx/signature.ts";
 
@@ -22,6 +23,12 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     authenticity: "Telnyx signs every webhook with Ed25519 (telnyx-signature-ed25519 over telnyx-timestamp|body, checked with your public key); older than 5 minutes is refused",
     secrets: [{ name: "public-key", help: "Telnyx's webhook public key (base64, from the portal)", check: badPublicKey }],
     create: (secrets) => telnyx(secrets["public-key"] ?? null),
+  },
+  {
+    name: "sinch",
+    authenticity: "Sinch signs when an HMAC secret is set up for the callback URL: x-sinch-webhook-signature, HMAC-SHA256 over body.nonce.timestamp",
+    secrets: [{ name: "hmac-secret", help: "the HMAC secret Sinch signs SMS callbacks with" }],
+    create: (secrets) => sinch(secrets["hmac-secret"] ?? null),
   },
 ];
 

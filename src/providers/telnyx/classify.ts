@@ -8,6 +8,7 @@
  * `expired` is not in the SDK's type but is listed among Telnyx's terminal statuses (issue 16): kept.
  */
 import type { Classification } from "../../core/outcome.ts";
+import { lookupStatus } from "../fields.ts";
 
 const PENDING: Classification = { outcome: "pending", final: false };
 const FAILED: Classification = { outcome: "failed", final: true };
@@ -26,6 +27,5 @@ export const TELNYX_STATUSES: Record<string, Classification> = {
 
 /** @example classify("delivery_failed") // { outcome: "failed", final: true } */
 export function classify(status: string | null): Classification {
-  const key = status?.toLowerCase() ?? "";
-  return Object.hasOwn(TELNYX_STATUSES, key) ? TELNYX_STATUSES[key]! : { outcome: "unknown", final: false };
+  return lookupStatus(TELNYX_STATUSES, status);
 }

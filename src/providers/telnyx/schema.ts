@@ -4,10 +4,9 @@
  * field); everything else is kept. Source: developers.telnyx.com "Receiving Webhooks for
  * Messaging" and the `telnyx` SDK's OutboundMessagePayload.
  */
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static } from "@sinclair/typebox";
+import { opt } from "../fields.ts";
 
-const opt = <T extends TSchema>(schema: T, description: string) =>
-  Type.Optional(Type.Union([schema, Type.Null()], { description }));
 const open = { additionalProperties: true };
 
 const Recipient = Type.Object(
