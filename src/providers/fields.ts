@@ -69,6 +69,7 @@ export function jsonProvider(spec: {
   schema: TSchema;
   entries(body: Json, raw: string, receivedAt?: Date): ReceivedEntry[];
   verify?: ((request: CallbackRequest) => string | null | Promise<string | null>) | null;
+  maxJsonStructure?: number;
 }): Provider {
   const invalidField = schemaCheck(spec.schema);
   return {
@@ -81,5 +82,6 @@ export function jsonProvider(spec: {
     },
     duplicateKey,
     ...(spec.verify ? { verify: spec.verify } : {}),
+    ...(spec.maxJsonStructure ? { maxJsonStructure: spec.maxJsonStructure } : {}),
   };
 }

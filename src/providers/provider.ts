@@ -51,6 +51,11 @@ export interface Provider {
    * written. A provider that signs nothing has none (the token and the allowlist protect it).
    */
   verify?(request: CallbackRequest): string | null | Promise<string | null>;
+  /**
+   * How many `{ [ , :` a JSON body may hold, for a provider whose bodies carry many reports.
+   * @default MAX_JSON_STRUCTURE (core/defaults.ts)
+   */
+  readonly maxJsonStructure?: number;
   /** The request as an object (form-encoded body, query parameters); without it the body is JSON. */
   decode?(request: CallbackRequest): DecodedBody;
 }

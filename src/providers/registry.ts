@@ -3,6 +3,7 @@
  * and the server its routes from it. Routee is at the callback path itself, every other provider
  * at `<path>/<name>`.
  */
+import { infobip } from "./infobip/index.ts";
 import type { ProviderSpec } from "./provider.ts";
 import { routee } from "./routee/index.ts";
 import { sinch } from "./sinch/index.ts";
@@ -29,6 +30,12 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     authenticity: "Sinch signs when an HMAC secret is set up for the callback URL: x-sinch-webhook-signature, HMAC-SHA256 over body.nonce.timestamp",
     secrets: [{ name: "hmac-secret", help: "the HMAC secret Sinch signs SMS callbacks with" }],
     create: (secrets) => sinch(secrets["hmac-secret"] ?? null),
+  },
+  {
+    name: "infobip",
+    authenticity: "Infobip signs nothing: the token in the URL and the allowlist (Infobip's webhook addresses)",
+    secrets: [],
+    create: () => infobip,
   },
 ];
 
