@@ -164,6 +164,10 @@ function checkProviders(config: ServeConfig, env: Env): ServeConfig {
       const fromEnv = env[secretEnv(name, secret.name)]?.trim();
       if (secrets[secret.name] === undefined && fromEnv) secrets[secret.name] = fromEnv;
     }
+    for (const secret of spec.secrets) {
+      const why = secrets[secret.name] ? secret.check?.(secrets[secret.name]!) : null;
+      if (why) throw new UsageError(`${secretEnv(name, secret.name)} (or --${name}-${secret.name}-file) ${why}`);
+    }
     const missing = spec.secrets.filter((secret) => !secrets[secret.name]);
     if (missing.length > 0 && !config.unsigned.includes(name)) {
       const [first] = missing;

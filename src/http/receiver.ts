@@ -194,7 +194,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   /** The body as an object: the provider's own decoding (form, query), or JSON within the cost bounds. */
   function decode(callback: CallbackRequest, bytes: Uint8Array): DecodedBody | Rejection {
     if (provider.decode) return provider.decode(callback);
-    const cost = jsonCost(bytes);
+    const cost = jsonCost(bytes, { structure: provider.maxJsonStructure });
     if (cost !== null) return tooComplex(cost);
     let body: unknown;
     try {

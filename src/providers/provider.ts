@@ -51,6 +51,11 @@ export interface Provider {
    * written. A provider that signs nothing has none (the token and the allowlist protect it).
    */
   verify?(request: CallbackRequest): string | null | Promise<string | null>;
+  /**
+   * How many `{ [ , :` a JSON body may hold, for a provider whose bodies carry many reports.
+   * @default MAX_JSON_STRUCTURE (core/defaults.ts)
+   */
+  readonly maxJsonStructure?: number;
   /** The request as an object (form-encoded body, query parameters); without it the body is JSON. */
   decode?(request: CallbackRequest): DecodedBody;
 }
@@ -60,6 +65,8 @@ export interface ProviderSecret {
   /** In flag form: `auth-token` gives `--twilio-auth-token-file` and `SMS_STATUS_TWILIO_AUTH_TOKEN`. */
   name: string;
   help: string;
+  /** Why a value cannot be this secret (a key of the wrong length), or null: checked at start, exit 2. */
+  check?(value: string): string | null;
 }
 
 /** A provider as the server enables it: its name, the secrets it needs, and how to make it. */
