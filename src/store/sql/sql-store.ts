@@ -277,7 +277,8 @@ export class SqlStore implements Store {
   }
 
   #drained(): Promise<void> {
-    if (this.#inFlight === 0 && this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();
+    // Nothing queued and nothing in flight is drained, whether or not a flush is still scheduled.
+    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
