@@ -114,7 +114,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   }
 
   /** Store a write, answering 503 for a store that throws instead of rejecting. */
-  function stored(entries: readonly ReceivedEntry[]): Promise<void> {
+  function stored(entries: readonly ReceivedEntry[]): Promise<void | readonly boolean[]> {
     try {
       return store.write(entries);
     } catch (error) {
@@ -144,6 +144,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
    * written waits for that write; a failed write forgets its keys, so the sender's retry is stored.
    */
   async function storeOnce(entries: readonly ReceivedEntry[]): Promise<readonly ReceivedEntry[] | "duplicate" | Response> {
+    if (store.decidesDuplicates) {
+      // The store's own key decides (a database shared by replicas): keep what it says was new.
+      return stored(entries).then((isNew) => {
+        const fresh = isNew ? entries.filter((_, i) => isNew[i]) : entries;
+        return fresh.length > 0 ? fresh : "duplicate";
+      }, writeFailed);
+    }
     if (!duplicates) return stored(entries).then(() => entries, writeFailed);
     const fresh: ReceivedEntry[] = [];
     const keys: string[] = [];
@@ -171,7 +178,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       }
       return "duplicate";
     }
-    const written = stored(fresh);
+    const written = stored(fresh).then(() => {});
     const now = Date.now();
     const handles = keys.map((key) => duplicates.add(key, now, written));
     try {

@@ -19,9 +19,15 @@ export interface StoreStats {
 export interface Store {
   /**
    * Store the entries of one callback together. Resolves once they are stored (the answer waits
-   * for it); rejects if they could not be, with none of them half-stored.
+   * for it); rejects if they could not be, with none of them half-stored. A store that
+   * `decidesDuplicates` resolves with, per entry, whether it was new.
    */
-  write(entries: readonly ReceivedEntry[]): Promise<void>;
+  write(entries: readonly ReceivedEntry[]): Promise<void | readonly boolean[]>;
+  /**
+   * True when the store itself knows a retry (a database's unique key, shared by every replica):
+   * the receiver then keeps no duplicate filter of its own and stores what `write` says was new.
+   */
+  readonly decidesDuplicates?: boolean;
   /** False from a failed write until a write or `probe()` succeeds again. */
   readonly healthy: boolean;
   /** Why the last write failed (`ENOSPC`, `EACCES`, ...), or null. */

@@ -1,0 +1,209 @@
+/**
+ * Log entries as rows and back: the columns of `sms_status_reports`, the part rows of
+ * `sms_status_messages`, and `updatedMs`, the number that orders `updatedDate`s as the status
+ * rules' `compareDates` does, so the database can apply the rules in its upsert.
+ */
+import type { Channel, EntryKind, LogEntry, ReceivedEntry } from "../../core/entry.ts";
+import type { Outcome } from "../../core/outcome.ts";
+import { duplicateKey } from "../../core/identity.ts";
+import { declaredParts, rankOf } from "../../status/rules.ts";
+import { messageKey } from "../../status/tracker.ts";
+
+/** A row of `sms_status_reports` without its id. */
+export interface ReportRow {
+  received_at: string;
+  provider: string;
+  kind: string;
+  channel: string | null;
+  outcome: string;
+  final: boolean;
+  message_id: string | null;
+  sms_id: string | null;
+  tracking_id: string | null;
+  part: number | null;
+  parts: number | null;
+  to_number: string | null;
+  from_number: string | null;
+  status: string | null;
+  detailed_status: string | null;
+  description: string | null;
+  updated_date: string | null;
+  price: number | null;
+  latency: number | null;
+  country: string | null;
+  operator: string | null;
+  campaign_tracking_id: string | null;
+  campaign_name: string | null;
+  label: string | null;
+  pool_name: string | null;
+  report: string;
+  error: string | null;
+  replica: string | null;
+  duplicate_key: string | null;
+}
+
+/** Columns per report row: what sizes a statement under PostgreSQL's 65,535 parameters. */
+export const REPORT_COLUMNS = 29;
+
+/** A row of `sms_status_messages` as inserted (the upsert decides what it changes). */
+export interface PartRow {
+  message_id: string;
+  part_key: string;
+  channel: string;
+  part: number | null;
+  parts: number;
+  outcome: string;
+  final: boolean;
+  rank: number;
+  status: string | null;
+  detailed_status: string | null;
+  updated_date: string | null;
+  updated_ms: number;
+  received_at: string;
+  price: number | null;
+  latency: number | null;
+  country: string | null;
+  operator: string | null;
+  campaign_tracking_id: string | null;
+  label: string | null;
+  reports: number;
+  first_report: number;
+}
+
+export const PART_COLUMNS = 21;
+
+/** PostgreSQL's text refuses U+0000; the column gets U+FFFD (the `report` JSON keeps it escaped). */
+function text(value: string | null): string | null {
+  return value !== null && value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value;
+}
+
+/** The duplicate key as stored: its NUL separators (PostgreSQL refuses them) become U+001F. */
+export function storedKey(entry: LogEntry): string | null {
+  const key = duplicateKey(entry);
+  return key === null ? null : key.replaceAll("\u0000", "\u001f");
+}
+
+const integer = (n: number | null): number | null => (n !== null && Number.isSafeInteger(n) ? n : null);
+
+export function reportRow({ entry, raw }: ReceivedEntry, replica: string | null): ReportRow {
+  return {
+    received_at: entry.receivedAt,
+    provider: entry.provider,
+    kind: entry.kind,
+    channel: entry.channel,
+    outcome: entry.outcome,
+    final: entry.final,
+    message_id: text(entry.messageId),
+    sms_id: text(entry.smsId),
+    tracking_id: text(entry.trackingId),
+    part: integer(entry.part),
+    parts: integer(entry.parts),
+    to_number: text(entry.to),
+    from_number: text(entry.from),
+    status: text(entry.status),
+    detailed_status: text(entry.detailedStatus),
+    description: text(entry.description),
+    updated_date: text(entry.updatedDate),
+    price: entry.price,
+    latency: entry.latency,
+    country: text(entry.country),
+    operator: text(entry.operator),
+    campaign_tracking_id: text(entry.campaignTrackingId),
+    campaign_name: text(entry.campaignName),
+    label: text(entry.label),
+    pool_name: text(entry.poolName),
+    // The body as received when the provider kept its text, so the database holds what the log holds.
+    report: raw ?? JSON.stringify(entry.report) ?? "null",
+    error: entry.error === undefined ? null : JSON.stringify(entry.error),
+    replica,
+    duplicate_key: storedKey(entry),
+  };
+}
+
+/** The part row a report makes, or null when it is not a per-message report (as `MessageTracker.add`). */
+export function partRow(entry: LogEntry, reportId: number): PartRow | null {
+  const id = messageKey(entry);
+  if (id === null) return null;
+  const declared = declaredParts(entry.parts, entry.part);
+  return {
+    message_id: text(id)!,
+    part_key: text(entry.smsId) ?? `#${entry.part ?? 1}`,
+    channel: entry.channel ?? "sms",
+    part: integer(entry.part),
+    parts: Number.isSafeInteger(declared) ? declared : 1,
+    outcome: entry.outcome,
+    final: entry.final,
+    rank: rankOf(entry.final, entry.outcome),
+    status: text(entry.status),
+    detailed_status: text(entry.detailedStatus),
+    updated_date: text(entry.updatedDate),
+    updated_ms: updatedMs(entry.updatedDate),
+    received_at: entry.receivedAt,
+    price: entry.price,
+    latency: entry.latency,
+    country: text(entry.country),
+    operator: text(entry.operator),
+    campaign_tracking_id: text(entry.campaignTrackingId),
+    label: text(entry.label),
+    reports: 1,
+    first_report: reportId,
+  };
+}
+
+/** A missing date is earliest; an unreadable one next (as `compareDates`: null < unreadable = unreadable). */
+export const NO_DATE = -2;
+export const BAD_DATE = -1;
+const UTC_SECONDS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$/;
+
+/**
+ * `updatedDate` as epoch milliseconds (with its fraction), ordering as `compareDates` does for
+ * every date a provider sends: `...:49Z` before `...:49.500Z`, offsets by their instant.
+ */
+export function updatedMs(date: string | null): number {
+  if (date === null) return NO_DATE;
+  const utc = UTC_SECONDS.exec(date);
+  if (utc) {
+    const seconds = Date.parse(utc[1]! + "Z");
+    if (Number.isNaN(seconds)) return BAD_DATE;
+    return seconds + (utc[2] ? Number("0" + utc[2]) * 1000 : 0);
+  }
+  const ms = Date.parse(date);
+  return Number.isNaN(ms) ? BAD_DATE : ms;
+}
+
+/** A row of `sms_status_reports` read back as the log entry it came from. */
+export function entryOf(row: Record<string, unknown>): LogEntry {
+  const entry: LogEntry = {
+    receivedAt: row.received_at as string,
+    provider: row.provider as string,
+    kind: row.kind as EntryKind,
+    channel: (row.channel as Channel | null) ?? null,
+    outcome: row.outcome as Outcome,
+    final: Boolean(row.final),
+    messageId: str(row.message_id),
+    smsId: str(row.sms_id),
+    trackingId: str(row.tracking_id),
+    part: num(row.part),
+    parts: num(row.parts),
+    to: str(row.to_number),
+    from: str(row.from_number),
+    status: str(row.status),
+    detailedStatus: str(row.detailed_status),
+    description: str(row.description),
+    updatedDate: str(row.updated_date),
+    price: num(row.price),
+    latency: num(row.latency),
+    country: str(row.country),
+    operator: str(row.operator),
+    campaignTrackingId: str(row.campaign_tracking_id),
+    campaignName: str(row.campaign_name),
+    label: str(row.label),
+    poolName: str(row.pool_name),
+    report: JSON.parse(row.report as string),
+  };
+  if (row.error !== null && row.error !== undefined) entry.error = JSON.parse(row.error as string);
+  return entry;
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

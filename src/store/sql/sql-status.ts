@@ -1,0 +1,139 @@
+/**
+ * Message status read back from the database, with the same answers as the log readers
+ * (store/log-status.ts, store/log-report.ts): `lookup` folds the message's report rows with the
+ * `MessageTracker`, as the log reader folds its lines; `report` sums the current part rows of
+ * `sms_status_messages` (or, within a --since/--until window, the report rows received in it,
+ * as the log reader does) with the same `ReportTally`.
+ */
+import type { SQL } from "bun";
+import type { EntryKind } from "../../core/entry.ts";
+import type { Outcome } from "../../core/outcome.ts";
+import { inChannel, ReportTally, type ChannelFilter, type Report, type ReportQuery } from "../../status/report.ts";
+import { MessageFold } from "../../status/rules.ts";
+import type { MessageSummary } from "../../status/table.ts";
+import { messageKey, MessageTracker } from "../../status/tracker.ts";
+import type { Lookup, StatusReader } from "../store.ts";
+import { entryOf, type PartRow } from "./rows.ts";
+import type { Engine } from "./schema.ts";
+
+/** What `report` reads of a part row. */
+export type PartRead = Pick<
+  PartRow,
+  "message_id" | "part" | "parts" | "status" | "detailed_status" | "price" | "latency" | "country" | "operator" | "campaign_tracking_id" | "label"
+> & { outcome: Outcome; final: boolean | number };
+
+export class SqlStatus implements StatusReader {
+  /**
+   * @param name what `report` names as its source (`files`), e.g. the database's path or host
+   */
+  constructor(
+    readonly sql: SQL,
+    readonly engine: Engine,
+    readonly name = engine === "sqlite" ? "sqlite" : "postgres",
+  ) {}
+
+  async lookup(id: string, channel: ChannelFilter = "all"): Promise<Lookup | null> {
+    let reports = await this.#naming(id, channel);
+    // An smsId names one part: the message is every report of its messageId.
+    const part = reports.find((e) => e.kind === "dlr" && e.smsId === id && e.messageId !== null && e.messageId !== id);
+    if (part) reports = await this.#naming(part.messageId!, channel);
+    if (reports.length === 0) return null;
+    const tracker = new MessageTracker();
+    let key: string | null = null;
+    for (const entry of reports) if (tracker.add(entry)) key ??= messageKey(entry);
+    return { message: key === null ? null : tracker.get(key)!, reports };
+  }
+
+  async #naming(id: string, channel: ChannelFilter) {
+    const sql = this.sql;
+    const onChannel = channel === "all" ? sql`` : sql`AND (channel IS NULL OR channel = ${channel})`;
+    const rows: Record<string, unknown>[] = await sql`SELECT * FROM sms_status_reports
+      WHERE (message_id = ${id} OR sms_id = ${id} OR tracking_id = ${id}) AND kind <> 'rejected' ${onChannel}
+      ORDER BY received_at, id`;
+    return rows.map(entryOf);
+  }
+
+  async report(query: ReportQuery): Promise<Report> {
+    const sql = this.sql;
+    const since = query.since ?? null;
+    const until = query.until ?? null;
+    const channel = query.channel ?? "sms";
+    const windowed = since !== null || until !== null;
+    const inWindow = sql`${since === null ? sql`TRUE` : sql`received_at >= ${since}`} AND ${until === null ? sql`TRUE` : sql`received_at < ${until}`}`;
+    const onChannel = channel === "all" ? sql`TRUE` : sql`(channel IS NULL OR channel = ${channel})`;
+
+    const [{ total }] = await sql`SELECT COUNT(*) AS total FROM sms_status_reports`;
+    const [{ inside }] = windowed
+      ? await sql`SELECT COUNT(*) AS inside FROM sms_status_reports WHERE ${inWindow}`
+      : [{ inside: total }];
+    const callbacks: Record<EntryKind, number> = { dlr: 0, inbound: 0, campaign: 0, other: 0, rejected: 0 };
+    const kinds: { kind: EntryKind; n: unknown }[] =
+      await sql`SELECT kind, COUNT(*) AS n FROM sms_status_reports WHERE ${inWindow} AND ${onChannel} GROUP BY kind`;
+    for (const { kind, n } of kinds) if (kind in callbacks) callbacks[kind] = Number(n);
+
+    const tally = new ReportTally(query.by ?? null);
+    if (windowed) {
+      // A window counts only the reports received in it, so the status is folded from them.
+      const tracker = new MessageTracker();
+      const rows: Record<string, unknown>[] = await sql`SELECT * FROM sms_status_reports
+        WHERE kind = 'dlr' AND ${inWindow} AND ${onChannel} ORDER BY id`;
+      for (const row of rows) {
+        const entry = entryOf(row);
+        if (inChannel(entry.channel, channel)) tracker.add(entry);
+      }
+      for (const message of tracker.messages()) tally.add(message);
+    } else {
+      const rows: PartRead[] = await sql`SELECT message_id, part, parts, outcome, final, status, detailed_status,
+        price, latency, country, operator, campaign_tracking_id, label
+        FROM sms_status_messages ${channel === "all" ? sql`` : sql`WHERE channel = ${channel}`}
+        ORDER BY message_id, first_report`;
+      foldMessages(rows, (m) => tally.add(m));
+    }
+    return {
+      files: [this.name],
+      channel,
+      since,
+      until,
+      lines: { read: Number(total), unparseable: 0, outsideWindow: Number(total) - Number(inside) },
+      callbacks,
+      ...tally.finish(),
+    };
+  }
+}
+
+const fold = new MessageFold();
+
+/**
+ * Part rows, grouped by message and in the order first reported, into message summaries (as
+ * `MessageTracker` derives them: parts in part order, the first non-null of the message's fields).
+ */
+export function foldMessages(rows: PartRead[], visit: (message: MessageSummary) => void): void {
+  let start = 0;
+  while (start < rows.length) {
+    let end = start + 1;
+    while (end < rows.length && rows[end]!.message_id === rows[start]!.message_id) end++;
+    const first = rows.slice(start, end);
+    // Stable: parts of the same number stay in the order first reported.
+    const parts = [...first].sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
+    fold.reset();
+    let declared = 1;
+    parts.forEach((p, i) => {
+      declared = Math.max(declared, p.parts);
+      fold.part(i, p.outcome, Boolean(p.final), p.price === null ? null : Number(p.price), p.latency === null ? null : Number(p.latency));
+    });
+    const outcome = fold.outcome(declared);
+    const decisive = parts[fold.decisive()];
+    visit({
+      outcome,
+      cost: fold.cost(),
+      latency: fold.latency(),
+      status: fold.status(decisive?.outcome, decisive?.status ?? null),
+      detailedStatus: decisive?.detailed_status ?? null,
+      country: first.find((p) => p.country !== null)?.country ?? null,
+      operator: first.find((p) => p.operator !== null)?.operator ?? null,
+      campaignTrackingId: first.find((p) => p.campaign_tracking_id !== null)?.campaign_tracking_id ?? null,
+      label: first.find((p) => p.label !== null)?.label ?? null,
+    });
+    start = end;
+  }
+}
