@@ -9,8 +9,6 @@ import { plivo } from "./plivo/index.ts";
 import { routee } from "./routee/index.ts";
 import { twilio } from "./twilio/index.ts";
 import { vonage } from "./vonage/index.ts";
-  },
-  {
 import { sinch } from "./sinch/index.ts";
 import { telnyx } from "./telnyx/index.ts";
 import { badPublicKey } from "./telnyx/signature.ts";

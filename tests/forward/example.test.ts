@@ -1,0 +1,38 @@
+/** The example receiver in examples/ gets the real server's forwarded webhooks and keeps the right status. */
+import { afterAll, describe, expect, it } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { killServers, spawnServer } from "../../scripts/lib/startup.ts";
+import { forwardReceiver } from "../../examples/forward-receiver.ts";
+import { routeeReport, status, tempDir, until } from "../helpers/utils.ts";
+
+const dir = tempDir("forward-example-");
+const SECRET = "whsec_" + Buffer.from("example-forwarding-key-0123456789ab").toString("base64");
+writeFileSync(join(dir, "secret"), SECRET);
+afterAll(killServers);
+
+describe("examples/forward-receiver.ts", () => {
+  it("verifies, drops repeats, and keeps Delivered when a late Sent arrives after it", async () => {
+    const receiver = forwardReceiver(SECRET);
+    const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: receiver.handle });
+    const server = await spawnServer([
+      "--host", "127.0.0.1", "--port", "0", "--log", join(dir, "status.log"),
+      "--forward", `http://127.0.0.1:${app.port}/hooks/sms`, "--forward-secret-file", join(dir, "secret"),
+    ]);
+    const post = (body: unknown) => fetch(`${server.url}/sms/status`, { method: "POST", body: JSON.stringify(body) });
+    const part = (n: number, name: string, at: string) =>
+      routeeReport({ messageId: "m-1", smsId: `m-1-${n}`, part: n, parts: 2, status: status(name, at) });
+    await post(part(1, "Delivered", "2024-05-01T10:00:05Z"));
+    await post(part(1, "Sent", "2024-05-01T10:00:01Z")); // late
+    await post(part(2, "Sent", "2024-05-01T10:00:02Z"));
+    await until(() => (receiver.db.query("SELECT count(*) AS n FROM seen").get() as { n: number }).n === 3, 10_000);
+    expect(receiver.outcome("m-1")).toBe("pending");
+    await post(part(2, "Delivered", "2024-05-01T10:00:06Z"));
+    await until(() => receiver.outcome("m-1") === "delivered", 10_000);
+    const forged = await receiver.handle(new Request("http://x/", { method: "POST", body: "{}", headers: { "webhook-id": "msg_x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" } }));
+    expect(forged.status).toBe(401);
+    server.proc.kill("SIGTERM");
+    await server.proc.exited;
+    app.stop(true);
+  });
+});
