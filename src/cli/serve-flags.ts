@@ -125,6 +125,20 @@ export const SERVE_FLAGS: FlagSpec[] = [
     help: "seconds one forwarding attempt may take", parse: wholeNumber(1, 300) },
   { flag: "forward-state-dir", key: "forwardStateDir", env: ["SMS_STATUS_FORWARD_STATE_DIR"], value: "DIR", default: "",
     help: "where forwarders keep their positions (default: beside the log)", parse: (raw) => (raw === "" ? null : raw) },
+  { flag: "api-host", key: "apiHost", env: ["SMS_STATUS_API_HOST"], value: "ADDR", default: "127.0.0.1",
+    help: "address of the read API's listener (off loopback it needs --api-token)", parse: nonEmpty },
+  { flag: "api-port", key: "apiPort", env: ["SMS_STATUS_API_PORT"], value: "N", default: "",
+    help: "serve the read API (/v1/messages, /v1/report, /v1/events) on this port (off when unset)",
+    parse: (raw, name) => (raw === "" ? null : wholeNumber(0, 65535)(raw, name)) },
+  { flag: "api-token", key: "apiToken", env: ["SMS_STATUS_API_TOKEN"], value: "SECRET", default: "",
+    help: "require 'Authorization: Bearer SECRET' on the read API (16+ characters)",
+    parse: (raw, name) => {
+      if (raw !== "" && raw.length < MIN_TOKEN_LENGTH)
+        throw new UsageError(`${name} must be at least ${MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 24)`);
+      return optional(raw);
+    } },
+  { flag: "api-token-file", key: "apiTokenFile", env: ["SMS_STATUS_API_TOKEN_FILE"], value: "FILE", default: "",
+    help: "read the API token from a file", parse: readableFile },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
     help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
 ];
@@ -217,6 +231,11 @@ function providerFlags(): FlagSpec[] {
   );
 }
 
+/** 127.0.0.1, ::1, localhost: reachable from this machine only. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** An http(s) URL to forward to. */
 function httpUrl(item: string, name: string): void {
   let url: URL | null = null;
@@ -277,6 +296,18 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
   if (config.trustProxy.length > 0 && config.allow.length === 0)
     throw new UsageError("--trust-proxy only matters with --allow");
+  if (config.apiToken !== null && config.apiTokenFile !== null)
+    throw new UsageError("--api-token and --api-token-file are exclusive: give one");
+  if (config.apiTokenFile !== null) {
+    const token = readFileSync(config.apiTokenFile, "utf8").trim();
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new UsageError(`--api-token-file: the token in ${config.apiTokenFile} must be at least ${MIN_TOKEN_LENGTH} characters`);
+    config.apiToken = token;
+  }
+  if (config.apiPort !== null && config.apiToken === null && !isLoopback(config.apiHost))
+    throw new UsageError(`--api-host ${config.apiHost} is not loopback: give the read API a token (--api-token-file FILE)`);
+  if (config.apiToken !== null && config.apiToken === config.token)
+    throw new UsageError("--api-token must differ from --token: the callback token is in Routee's URLs");
   config.forwardSecret = null;
   if (config.forward.length > 0) {
     if (config.forwardSecretFile === null)

@@ -42,4 +42,10 @@ export interface ServeConfig {
   /** null: no metrics listener. */
   metricsPort: number | null;
   docs: boolean;
+  /** The read API's listener: null port, none. */
+  apiHost: string;
+  apiPort: number | null;
+  /** The read API's Bearer token (never the callback token); required off loopback. */
+  apiToken: string | null;
+  apiTokenFile: string | null;
 }

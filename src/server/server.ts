@@ -7,6 +7,8 @@ import type { Server } from "bun";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { Forwarder } from "../forward/forwarder.ts";
+import { statusApi } from "../api/routes.ts";
+import { LogStatus } from "../store/log-status.ts";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
 import { Allowlist } from "../http/access.ts";
@@ -25,6 +27,8 @@ export interface RunningServer {
   port: number;
   /** The metrics listener's port, when there is one. */
   metricsPort: number | null;
+  /** The read API's port, when there is one. */
+  apiPort: number | null;
   /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
   stop(): Promise<void>;
 }
@@ -130,6 +134,15 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics.watchForwarder(forwarder.url, forwarder.stats);
     forwarder.start();
   }
+  const apiServer =
+    config.apiPort === null
+      ? null
+      : Bun.serve({
+          port: config.apiPort,
+          hostname: config.apiHost,
+          idleTimeout: 0, // the live stream stays open; it sends a heartbeat
+          fetch: apiApp(config).handle,
+        });
   const metricsServer =
     config.metricsPort === null
       ? null
@@ -148,11 +161,13 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics,
     port: server.port!,
     metricsPort: metricsServer?.port ?? null,
+    apiPort: apiServer?.port ?? null,
     async stop() {
       allowlist?.stop();
       await Promise.all(forwarders.map((f) => f.stop()));
       await server.stop(false);
       await metricsServer?.stop();
+      await apiServer?.stop(true);
       await store.close();
     },
   };
@@ -163,4 +178,14 @@ export function forwardStatePath(config: ServeConfig, url: string): string {
   const dir = config.forwardStateDir ?? dirname(resolve(config.log));
   const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
   return join(dir, `${basename(config.log)}.forward-${id}.json`);
+}
+
+/** The read API's app: the log's status (the database's, once it serves one), errors without internals. */
+function apiApp(config: ServeConfig): AnyElysia {
+  return new Elysia()
+    .onError(function answerUnhandled({ code }) {
+      if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route (try /v1/openapi.json)" });
+      return answer(500, { error: "internal", message: "internal error" });
+    })
+    .use(statusApi({ reader: new LogStatus([config.log]), log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined }));
 }

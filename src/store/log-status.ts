@@ -3,6 +3,7 @@
  * on demand. `lookup` parses only the lines that contain the id; `report` streams every line
  * (store/log-report.ts).
  */
+import { statSync } from "node:fs";
 import type { LogEntry } from "../core/entry.ts";
 import { parseEntry, readLines } from "../log/reader.ts";
 import { inChannel, type ChannelFilter, type Report, type ReportQuery } from "../status/report.ts";
@@ -10,8 +11,21 @@ import { messageKey, MessageTracker } from "../status/tracker.ts";
 import { buildReport } from "./log-report.ts";
 import type { Lookup, StatusReader } from "./store.ts";
 
+/** Log bytes a request may scan; past this an API asks for the database. */
+export const REQUEST_SCAN_BYTES = 64 << 20;
+
 export class LogStatus implements StatusReader {
   constructor(readonly files: string[]) {}
+
+  scansTooMuch(): boolean {
+    let bytes = 0;
+    for (const file of this.files) {
+      try {
+        bytes += statSync(file).size;
+      } catch {}
+    }
+    return bytes > REQUEST_SCAN_BYTES;
+  }
 
   lookup(id: string, channel?: ChannelFilter): Promise<Lookup | null> {
     return lookupMessage(this.files, id, channel);

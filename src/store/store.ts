@@ -54,8 +54,36 @@ export interface Lookup {
   reports: LogEntry[];
 }
 
+/** A page of `messages()`: filters (null: any), how many, and where the previous page ended. */
+export interface MessageListQuery {
+  outcome: "delivered" | "failed" | "pending" | null;
+  channel: ChannelFilter;
+  /** Messages first seen in [since, until) (ISO). */
+  since: string | null;
+  until: string | null;
+  to: string | null;
+  label: string | null;
+  campaign: string | null;
+  limit: number;
+  /** The previous page's last position (from `next`), or null for the newest. */
+  cursor: number | null;
+}
+
+export interface MessagePage {
+  messages: MessageStatus[];
+  /** Where the next page starts, or null when this was the last. */
+  next: number | null;
+}
+
 /** How message status is read back from a store: one message, or a report over many. */
 export interface StatusReader {
+  /**
+   * True when answering means scanning more than one request should (log files past a size): an
+   * API then says it needs the database instead of scanning for seconds.
+   */
+  scansTooMuch?(): boolean;
+  /** A page of messages, newest first; only stores with an index of messages have it (the databases). */
+  messages?(query: MessageListQuery): Promise<MessagePage>;
   /** The message (by its messageId, smsId or trackingId) with every report for it; null when none names it. */
   lookup(id: string, channel?: ChannelFilter): Promise<Lookup | null>;
   /** Messages by outcome, rate, cost, failures and latency, within the query's window. */

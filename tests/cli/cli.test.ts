@@ -52,6 +52,10 @@ describe("configuration", () => {
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: false,
+      apiHost: "127.0.0.1",
+      apiPort: null,
+      apiToken: null,
+      apiTokenFile: null,
     });
   });
 
@@ -105,6 +109,10 @@ describe("configuration", () => {
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: true,
+      apiHost: "127.0.0.1",
+      apiPort: null,
+      apiToken: null,
+      apiTokenFile: null,
     });
     const flags = parseServeConfig(
       ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],
@@ -177,6 +185,7 @@ describe("sms-status command", () => {
 
   it.each<[string[], string, Record<string, string>]>([
     [["--port", "abc"], "sms-status: --port must be a whole number from 0 to 65535", {}],
+    [["--api-port", "9465", "--api-host", "0.0.0.0"], "sms-status: --api-host 0.0.0.0 is not loopback: give the read API a token", {}],
     [["--provider", "fax"], 'sms-status: --provider: unknown provider "fax" (providers: routee', {}],
     [["--public-url", "https://sms.example.com/hooks"], "sms-status: --public-url must be a scheme, host and port only", {}],
     [["--bogus"], "sms-status: unknown flag '--bogus'", {}],

@@ -18,6 +18,7 @@ const LAYERS: Record<string, number> = {
   store: 2,
   forward: 2,
   http: 3,
+  api: 3,
   server: 4,
   cli: 5,
   ".": 6, // index.ts and cli.ts, the entry points

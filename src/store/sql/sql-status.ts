@@ -12,7 +12,9 @@ import { inChannel, ReportTally, type ChannelFilter, type Report, type ReportQue
 import { MessageFold } from "../../status/rules.ts";
 import type { MessageSummary } from "../../status/table.ts";
 import { messageKey, MessageTracker } from "../../status/tracker.ts";
-import type { Lookup, StatusReader } from "../store.ts";
+import type { Lookup, MessageListQuery, MessagePage, StatusReader } from "../store.ts";
+import type { MessageStatus } from "../../status/tracker.ts";
+import { listMessageIds } from "./list.ts";
 import { entryOf, type PartRow } from "./rows.ts";
 import type { Engine } from "./schema.ts";
 
@@ -31,6 +33,17 @@ export class SqlStatus implements StatusReader {
     readonly engine: Engine,
     readonly name = engine === "sqlite" ? "sqlite" : "postgres",
   ) {}
+
+  /** A page of messages, newest first (store/sql/list.ts), each with its status by the rules. */
+  async messages(query: MessageListQuery): Promise<MessagePage> {
+    const { ids, next } = await listMessageIds(this.sql, query);
+    const messages: MessageStatus[] = [];
+    for (const id of ids) {
+      const found = await this.lookup(id, "all");
+      if (found?.message) messages.push(found.message);
+    }
+    return { messages, next };
+  }
 
   async lookup(id: string, channel: ChannelFilter = "all"): Promise<Lookup | null> {
     let reports = await this.#naming(id, channel);
