@@ -65,6 +65,8 @@ export function eventStream(log: string, from: Position | null, filter: EventFil
     if (pendingBytes >= maxBuffered) {
       // It has not read what is waiting: it is too slow to follow the log. The stream ends; a
       // client that comes back with Last-Event-ID resumes where it was.
+      pending = [];
+      pendingBytes = 0;
       stop();
       cutOff?.();
       return;
@@ -88,7 +90,7 @@ export function eventStream(log: string, from: Position | null, filter: EventFil
       async pull(controller) {
         while (pending.length === 0 && !stopped) await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
-        if (pending.length === 0) return;
+        if (stopped || pending.length === 0) return;
         const text = pending.join("");
         pending = [];
         pendingBytes = 0;

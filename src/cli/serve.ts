@@ -76,6 +76,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     process.stderr.write(
       "sms-status: warning: neither --token nor --allow is set: anyone who finds the URL can write to the log\n",
     );
+  if (server.apiPort !== null)
+    process.stderr.write(`sms-status: read API at http://${config.apiHost.includes(":") ? `[${config.apiHost}]` : config.apiHost}:${server.apiPort}/v1/ (OpenAPI at /v1/openapi.json)\n`);
   if (server.metricsPort !== null)
     process.stderr.write(`sms-status: metrics at http://${config.metricsHost}:${server.metricsPort}/metrics\n`);
   // Printed last: whoever waits for this line may signal the process at once.

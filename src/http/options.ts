@@ -21,6 +21,12 @@ export interface SmsStatusOptions {
    * differ from what the app sees: the URL that Twilio's and Plivo's signatures cover. @default none
    */
   publicUrl?: string;
+  /**
+   * Mount the read API (`GET <prefix>/v1/messages/:id`, `/v1/messages`, `/v1/report`, `/v1/events`)
+   * in the host app, answering from this plugin's log. It has no token of its own: put it behind
+   * the host's auth. @default off
+   */
+  api?: { prefix?: string };
   /** Path of the callback route. @default "/sms/status" */
   path?: string;
   /** Log file to append to (ignored when `journal` is given). @default "./sms-status.log" */

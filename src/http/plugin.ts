@@ -5,7 +5,9 @@
  * (http/receiver.ts), which reads it through the provider and writes its entries to the store.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import { DEFAULT_PATH, HEALTH_PATH } from "../core/defaults.ts";
+import { DEFAULT_LOG, DEFAULT_PATH, HEALTH_PATH } from "../core/defaults.ts";
+import { statusApi } from "../api/routes.ts";
+import { LogStatus } from "../store/log-status.ts";
 import { routee } from "../providers/routee/index.ts";
 import { Allowlist } from "./access.ts";
 import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
@@ -22,12 +24,15 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   assertOptions(options);
   const healthPath = options.healthPath ?? HEALTH_PATH;
   const { routes, close } = setUpReceiver(options, true);
-  return receiverRoutes(routes, {
+  const app = receiverRoutes(routes, {
     healthPath,
     seed: seedOf(options),
     // Elysia's Bun adapter does not await this.
     close,
   });
+  if (!options.api) return app;
+  const log = options.log ?? DEFAULT_LOG;
+  return app.use(statusApi({ reader: new LogStatus([log]), log: options.format === "text" ? undefined : log, prefix: options.api.prefix }));
 }
 
 /**

@@ -138,10 +138,16 @@ describe("the read API's live stream and a client that never reads", () => {
     await Bun.sleep(2000);
     Bun.gc(true);
     expect(process.memoryUsage().rss - before).toBeLessThan(64 << 20);
-    // Now read: the stream was cut off, so it ends, well short of the 20 MB.
+    // Now read: the stream was cut off, so its chunked body ends ("0\r\n\r\n"), well short of the 20 MB.
     let received = 0;
-    socket.on("data", (chunk: Buffer) => (received += chunk.length));
-    const ended = new Promise((r) => socket.once("end", r));
+    let tail = "";
+    const ended = new Promise<void>((resolve) =>
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        tail = (tail + chunk.toString("latin1")).slice(-16);
+        if (tail.endsWith("\r\n0\r\n\r\n")) resolve();
+      }),
+    );
     socket.resume();
     await ended;
     expect(received).toBeLessThan(12 << 20);
@@ -196,3 +202,17 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe("the read API mounted by the plugin", () => {
+  it("answers under the host app's prefix, from the plugin's log", async () => {
+    const { smsStatus } = await import("../../src/http/plugin.ts");
+    const log = join(dir, "plugin.log");
+    const app = new Elysia().use(smsStatus({ log, api: { prefix: "/sms-api" } }));
+    const report = routeeReport({ messageId: "plugin-1", smsId: "plugin-1-1" });
+    expect((await app.handle(new Request("http://localhost/sms/status", { method: "POST", body: JSON.stringify(report) }))).status).toBe(200);
+    const res = await app.handle(new Request("http://localhost/sms-api/v1/messages/plugin-1"));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).message).toMatchObject({ messageId: "plugin-1", outcome: "delivered" });
+    expect((await app.handle(new Request("http://localhost/v1/messages/plugin-1"))).status).toBe(404);
+  });
+});
