@@ -42,4 +42,7 @@ export interface ServeConfig {
   /** null: no metrics listener. */
   metricsPort: number | null;
   docs: boolean;
+  /** The SQLite view beside the log (null: none); `--db`, default `<log>.db`, off with `--no-db` or `--format text`. */
+  db: string | null;
+  noDb: boolean;
 }

@@ -15,6 +15,7 @@ import type { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
 import { setUpReceiver } from "../http/setup.ts";
 import { PROVIDERS } from "../providers/registry.ts";
+import { SqlView } from "../store/sql/view.ts";
 import type { Store } from "../store/store.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -25,6 +26,8 @@ export interface RunningServer {
   port: number;
   /** The metrics listener's port, when there is one. */
   metricsPort: number | null;
+  /** The SQLite view beside the log, when there is one. */
+  view: SqlView | null;
   /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
   stop(): Promise<void>;
 }
@@ -130,6 +133,17 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics.watchForwarder(forwarder.url, forwarder.stats);
     forwarder.start();
   }
+  const view = !config.db ? null : new SqlView({ log: config.log, db: config.db });
+  if (view) {
+    await view.open().catch(async (error) => {
+      await Promise.all(forwarders.map((f) => f.stop()));
+      await server.stop(true);
+      await store.close();
+      throw error;
+    });
+    metrics.watchView(view.stats);
+    view.start();
+  }
   const metricsServer =
     config.metricsPort === null
       ? null
@@ -148,12 +162,15 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics,
     port: server.port!,
     metricsPort: metricsServer?.port ?? null,
+    view,
     async stop() {
       allowlist?.stop();
       await Promise.all(forwarders.map((f) => f.stop()));
       await server.stop(false);
       await metricsServer?.stop();
       await store.close();
+      // After the log's last write: the view applies it before closing.
+      await view?.stop();
     },
   };
 }
