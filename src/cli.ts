@@ -5,6 +5,7 @@
  */
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, UsageError } from "./cli/errors.ts";
 import type { Env } from "./cli/flags.ts";
+import { migrate, prune, reindex } from "./cli/database.ts";
 import { lookup } from "./cli/lookup.ts";
 import type { Command } from "./cli/output.ts";
 import { report } from "./cli/report.ts";
@@ -18,12 +19,15 @@ const COMMANDS: Record<string, string> = {
   report: "messages by outcome, delivery rate, cost, failures and latency, from JSONL logs",
   lookup: "one message's parts, every report received for it, its status and cost",
   tail: "the log for people, one line per entry; -f follows it across rotations",
+  reindex: "rebuild the SQLite view from the log files (rotated and gzip included)",
+  migrate: "bring the database's schema to this version",
+  prune: "delete reports older than --older-than from the database (never the messages' status)",
   help: "show this help",
   version: "print the version",
 };
 
 /** The commands that read the log, by name. */
-const LOG_COMMANDS: Record<string, Command> = { report, lookup, tail };
+const LOG_COMMANDS: Record<string, Command> = { report, lookup, tail, reindex, migrate, prune };
 
 /** One flag in the help: its names on the left, wrapped to a line of their own when too long. */
 function flagLine(names: string, value: string | undefined, help: string): string {
@@ -54,7 +58,8 @@ export function helpText(): string {
   }
   lines.push(
     "",
-    "report, lookup and tail read JSONL logs (--format jsonl), plain, rotated or gzip-compressed.",
+    "report, lookup and tail read JSONL logs (--format jsonl), plain, rotated or gzip-compressed,",
+    "or the database with --db FILE (SQLite) or --database-url URL (PostgreSQL).",
     "",
     "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reopens the log file (rotation).",
     "Exit codes: 0 ok, 1 runtime failure, 2 bad usage.",

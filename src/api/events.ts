@@ -5,8 +5,7 @@
  * buffer is bounded: a client that does not read is disconnected, and never slows the receiver.
  */
 import { inChannel, type ChannelFilter } from "../status/report.ts";
-import { Outbox } from "../forward/outbox.ts";
-import type { Position } from "../forward/state.ts";
+import { Outbox, type Position } from "../log/outbox.ts";
 import { parseEntry } from "../log/reader.ts";
 import type { Outcome } from "../core/outcome.ts";
 

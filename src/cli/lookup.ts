@@ -1,6 +1,7 @@
 /** `sms-status lookup ID`: one message's parts, every callback for it, its status and cost. */
 import { LogStatus } from "../store/log-status.ts";
 import type { Lookup } from "../store/store.ts";
+import { databaseFrom, DATABASE_URL_OPTION, DB_OPTION, statusOf, using } from "./database.ts";
 import { CommandError, UsageError } from "./errors.ts";
 import { parseFlags, type Env } from "./flags.ts";
 import { CHANNEL_OPTION, channelFlag, JSON_OPTION, jsonText, LOG_OPTION, logFiles, safe, table, type Command, type OptionSpec } from "./output.ts";
@@ -73,17 +74,19 @@ export function renderLookup({ message: m, reports }: Lookup): string {
   return out.join("\n");
 }
 
-export const LOOKUP_FLAGS: OptionSpec[] = [LOG_OPTION, CHANNEL_OPTION, JSON_OPTION];
+export const LOOKUP_FLAGS: OptionSpec[] = [LOG_OPTION, CHANNEL_OPTION, JSON_OPTION, DB_OPTION, DATABASE_URL_OPTION];
 
 export const lookup: Command = {
-  usage: "lookup ID [--log FILE]... [FILE...] [--channel C] [--json]   (ID: messageId, smsId or trackingId)",
+  usage: "lookup ID [--log FILE]... [FILE...] [--db FILE | --database-url URL] [--channel C] [--json]   (ID: messageId, smsId or trackingId)",
   flags: LOOKUP_FLAGS,
   async run(args: string[], env: Env): Promise<void> {
     const { values, positionals } = parseFlags(args, LOOKUP_FLAGS, true);
     const [messageId, ...files] = positionals;
     if (!messageId || messageId.trim() === "") throw new UsageError("lookup needs an ID (a messageId, smsId or trackingId)");
-    const paths = logFiles(values.log as string[] | undefined, files, env);
-    const found = await new LogStatus(paths).lookup(messageId, channelFlag(values.channel as string | undefined, "all"));
+    const channel = channelFlag(values.channel as string | undefined, "all");
+    const db = databaseFrom(values, env, values.log !== undefined || files.length > 0);
+    const paths = db ? [db.name] : logFiles(values.log as string[] | undefined, files, env);
+    const found = db ? await using(db, (d) => statusOf(d).lookup(messageId, channel)) : await new LogStatus(paths).lookup(messageId, channel);
     if (!found) throw new CommandError(`no callback names ${safe(JSON.stringify(messageId))} in ${paths.map(safe).join(", ")}`);
     process.stdout.write(values.json ? jsonText(found) : renderLookup(found));
   },

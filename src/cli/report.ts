@@ -4,6 +4,7 @@
  */
 import { GROUP_BY, type GroupBy, type Report } from "../status/report.ts";
 import { LogStatus } from "../store/log-status.ts";
+import { databaseFrom, DATABASE_URL_OPTION, DB_OPTION, statusOf, using } from "./database.ts";
 import { UsageError } from "./errors.ts";
 import { parseFlags, type Env } from "./flags.ts";
 import {
@@ -105,10 +106,12 @@ export const REPORT_FLAGS: OptionSpec[] = [
   { flag: "by", value: GROUP_BY.join("|"), help: "also break the messages down by this field" },
   CHANNEL_OPTION,
   JSON_OPTION,
+  DB_OPTION,
+  DATABASE_URL_OPTION,
 ];
 
 export const report: Command = {
-  usage: "report [--log FILE]... [FILE...] [--since 24h|ISO] [--until 24h|ISO] [--by FIELD] [--channel C] [--json]",
+  usage: "report [--log FILE]... [FILE...] [--db FILE | --database-url URL] [--since 24h|ISO] [--until 24h|ISO] [--by FIELD] [--channel C] [--json]",
   flags: REPORT_FLAGS,
   async run(args: string[], env: Env): Promise<void> {
     const { values, positionals } = parseFlags(args, REPORT_FLAGS, true);
@@ -120,9 +123,12 @@ export const report: Command = {
     const until = values.until === undefined ? null : parseWhen(String(values.until), "--until", now);
     if (since !== null && until !== null && since >= until)
       throw new UsageError(`--since (${since}) must be before --until (${until})`);
-    const reader = new LogStatus(logFiles(values.log as string[] | undefined, positionals, env));
     const channel = channelFlag(values.channel as string | undefined, "sms");
-    const result = await reader.report({ since, until, by: (by as GroupBy | undefined) ?? null, channel });
+    const query = { since, until, by: (by as GroupBy | undefined) ?? null, channel };
+    const db = databaseFrom(values, env, values.log !== undefined || positionals.length > 0);
+    const result = db
+      ? await using(db, (d) => statusOf(d).report(query))
+      : await new LogStatus(logFiles(values.log as string[] | undefined, positionals, env)).report(query);
     process.stdout.write(values.json ? jsonText(result) : renderReport(result));
   },
 };

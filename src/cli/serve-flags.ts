@@ -139,6 +139,11 @@ export const SERVE_FLAGS: FlagSpec[] = [
     } },
   { flag: "api-token-file", key: "apiTokenFile", env: ["SMS_STATUS_API_TOKEN_FILE"], value: "FILE", default: "",
     help: "read the API token from a file", parse: readableFile },
+  { flag: "db", key: "db", env: ["SMS_STATUS_DB"], value: "FILE", default: "",
+    help: "keep a SQLite view of the log in FILE for lookup, report and your queries (default: <log>.db)",
+    parse: (raw) => (raw === "" ? null : raw) },
+  { flag: "no-db", key: "noDb", env: ["SMS_STATUS_NO_DB"], boolean: true, default: "false",
+    help: "keep no SQLite view beside the log", parse: boolean },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
     help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
 ];
@@ -320,7 +325,18 @@ function checkCombinations(config: ServeConfig): ServeConfig {
       throw new UsageError(`--forward-secret-file: ${(error as Error).message}`);
     }
   }
+  checkView(config);
   return config;
+}
+
+/** The view follows a JSONL log: on by default beside it, off for text or with --no-db. */
+function checkView(config: ServeConfig): void {
+  if (config.noDb && config.db !== null) throw new UsageError("--db and --no-db are exclusive: give one");
+  if (config.format !== "jsonl") {
+    if (config.db !== null) throw new UsageError("--db reads the log back: it needs --format jsonl");
+    return;
+  }
+  if (!config.noDb) config.db ??= `${config.log}.db`;
 }
 
 SERVE_FLAGS.push(...providerFlags());

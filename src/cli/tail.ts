@@ -10,6 +10,7 @@ import { OUTCOMES, type Outcome } from "../core/outcome.ts";
 import { inChannel, type ChannelFilter } from "../status/report.ts";
 import { CHANNEL_OPTION, channelFlag, LOG_OPTION, logFiles, safe, useColour, wholeNumberFlag, type Command, type OptionSpec } from "./output.ts";
 import { CommandError } from "./errors.ts";
+import { databaseFrom, DATABASE_URL_OPTION, DB_OPTION, statusOf, using, type Database } from "./database.ts";
 
 const KINDS = EntryKind.anyOf.map((k) => k.const) as EntryKind[];
 
@@ -79,7 +80,12 @@ export const TAIL_FLAGS: OptionSpec[] = [
   { flag: "outcome", value: OUTCOMES.join("|"), help: "only entries with this outcome" },
   { flag: "kind", value: KINDS.join("|"), help: "only entries of this kind" },
   CHANNEL_OPTION,
+  DB_OPTION,
+  DATABASE_URL_OPTION,
 ];
+
+/** How often `tail -f` on a database asks for new rows. */
+const POLL_MS = 200;
 
 function oneOf<T extends string>(raw: unknown, allowed: readonly T[], name: string): T | undefined {
   if (raw === undefined) return undefined;
@@ -89,7 +95,7 @@ function oneOf<T extends string>(raw: unknown, allowed: readonly T[], name: stri
 }
 
 export const tail: Command = {
-  usage: "tail [-f] [-n N] [--outcome OUTCOME] [--kind KIND] [--channel C] [--log FILE]... [FILE...]",
+  usage: "tail [-f] [-n N] [--outcome OUTCOME] [--kind KIND] [--channel C] [--log FILE]... [FILE...] [--db FILE | --database-url URL]",
   flags: TAIL_FLAGS,
   async run(args: string[], env: Env): Promise<void> {
     const { values, positionals } = parseFlags(args, TAIL_FLAGS, true);
@@ -99,6 +105,8 @@ export const tail: Command = {
       channel: channelFlag(values.channel as string | undefined, "sms"),
     };
     const n = wholeNumberFlag(values.lines as string | undefined, "--lines", 10);
+    const db = databaseFrom(values, env, values.log !== undefined || positionals.length > 0);
+    if (db) return tailDatabase(db, n, filter, values.follow === true, useColour(env));
     const files = logFiles(values.log as string[] | undefined, positionals, env);
     const follow = values.follow === true;
     const followed = files[files.length - 1]!;
@@ -158,3 +166,25 @@ export const tail: Command = {
     });
   },
 };
+
+/** `tail` on a database: the last N rows, then (-f) new rows by id, polled. */
+async function tailDatabase(db: Database, n: number, filter: TailFilter, follow: boolean, colour: boolean): Promise<void> {
+  await using(db, async (d) => {
+    const status = statusOf(d);
+    // The highest id before the last rows are read: rows committed meanwhile are printed by -f.
+    let last = follow ? await status.lastId() : 0;
+    const first = n === 0 ? [] : await status.last(n, filter);
+    const shown = first.filter((row) => !follow || row.id <= last);
+    if (shown.length > 0) process.stdout.write(shown.map((r) => renderTailLine(r.entry, colour)).join("\n") + "\n");
+    if (!follow) return;
+    for (;;) {
+      const rows = await status.after(last);
+      if (rows.length > 0) {
+        last = rows[rows.length - 1]!.id;
+        const lines = rows.filter((r) => matches(r.entry, filter)).map((r) => renderTailLine(r.entry, colour));
+        if (lines.length > 0) process.stdout.write(lines.join("\n") + "\n");
+      }
+      if (rows.length < 1000) await Bun.sleep(POLL_MS);
+    }
+  });
+}

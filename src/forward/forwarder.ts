@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import type { LogEntry } from "../core/entry.ts";
 import { parseEntry } from "../log/reader.ts";
 import { messageKey } from "../status/tracker.ts";
-import { Outbox, type OutboxLine } from "./outbox.ts";
+import { Outbox, type OutboxLine } from "../log/outbox.ts";
 import { webhookHeaders, webhookKey } from "./signature.ts";
 import { readPosition, writePosition, type Position } from "./state.ts";
 

@@ -3,12 +3,9 @@
  * fsync, rename), so that `kill -9` leaves either the old position or the new one, never half.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import type { Position } from "../log/outbox.ts";
 
-/** The log file (by inode) and the byte offset after the last entry delivered with all before it. */
-export interface Position {
-  ino: number;
-  offset: number;
-}
+export type { Position };
 
 export function readPosition(path: string): Position | null {
   try {

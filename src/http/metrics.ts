@@ -3,6 +3,7 @@
  * little). `render()` gives the text exposition format, version 0.0.4.
  */
 import { redact, type ForwardStats } from "../forward/forwarder.ts";
+import type { ViewStats } from "../store/sql/view.ts";
 
 /** Seconds; dense near Routee's 2 s limit so the histogram shows how close answers come to it. */
 export const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 5] as const;
@@ -46,6 +47,13 @@ export class Metrics {
   /** A forwarder's figures, rendered per URL (without its query, which may hold a token). */
   watchForwarder(url: string, stats: ForwardStats): void {
     this.#forwarders.push({ url: redact(url), stats });
+  }
+
+  #view: ViewStats | null = null;
+
+  /** The SQLite view's figures: how far it is behind the log. */
+  watchView(stats: ViewStats): void {
+    this.#view = stats;
   }
 
   /** Read these live figures at every render; several receivers sharing one `Metrics` add up. */
@@ -110,6 +118,17 @@ export class Metrics {
       each("sms_status_forward_lag_entries", "gauge", "Entries read from the log and not yet forwarded.", (s) => s.pending);
       each("sms_status_forward_lag_seconds", "gauge", "Age of the oldest entry not yet forwarded.", (s) => s.lagSeconds);
       each("sms_status_forward_active", "gauge", "1 while forwarding to the URL, 0 after it answered 410 Gone.", (s) => (s.active ? 1 : 0));
+    }
+    if (this.#view) {
+      const v = this.#view;
+      family("sms_status_view_applied_total", "counter", "Log entries applied to the SQLite view since start.");
+      out.push(`sms_status_view_applied_total ${v.applied}`);
+      family("sms_status_view_failures_total", "counter", "Batches the SQLite view failed to apply (retried).");
+      out.push(`sms_status_view_failures_total ${v.failures}`);
+      family("sms_status_view_lag_entries", "gauge", "Entries read from the log and not yet in the SQLite view.");
+      out.push(`sms_status_view_lag_entries ${v.pending}`);
+      family("sms_status_view_lag_seconds", "gauge", "Age of the oldest entry not yet in the SQLite view (0 when caught up).");
+      out.push(`sms_status_view_lag_seconds ${v.lagSeconds}`);
     }
     family("sms_status_ack_seconds", "histogram", "Time from request to answer for reports; Routee retries past 2 s.");
     let cumulative = 0;

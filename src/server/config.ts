@@ -48,4 +48,7 @@ export interface ServeConfig {
   /** The read API's Bearer token (never the callback token); required off loopback. */
   apiToken: string | null;
   apiTokenFile: string | null;
+  /** The SQLite view beside the log (null: none); `--db`, default `<log>.db`, off with `--no-db` or `--format text`. */
+  db: string | null;
+  noDb: boolean;
 }

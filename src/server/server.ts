@@ -9,6 +9,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Forwarder } from "../forward/forwarder.ts";
 import { statusApi } from "../api/routes.ts";
 import { LogStatus } from "../store/log-status.ts";
+import { SqlStatus } from "../store/sql/index.ts";
+import type { StatusReader } from "../store/store.ts";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
 import { Allowlist } from "../http/access.ts";
@@ -17,6 +19,7 @@ import type { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
 import { setUpReceiver } from "../http/setup.ts";
 import { PROVIDERS } from "../providers/registry.ts";
+import { SqlView } from "../store/sql/view.ts";
 import type { Store } from "../store/store.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -27,6 +30,8 @@ export interface RunningServer {
   port: number;
   /** The metrics listener's port, when there is one. */
   metricsPort: number | null;
+  /** The SQLite view beside the log, when there is one. */
+  view: SqlView | null;
   /** The read API's port, when there is one. */
   apiPort: number | null;
   /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
@@ -134,6 +139,17 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics.watchForwarder(forwarder.url, forwarder.stats);
     forwarder.start();
   }
+  const view = !config.db ? null : new SqlView({ log: config.log, db: config.db });
+  if (view) {
+    await view.open().catch(async (error) => {
+      await Promise.all(forwarders.map((f) => f.stop()));
+      await server.stop(true);
+      await store.close();
+      throw error;
+    });
+    metrics.watchView(view.stats);
+    view.start();
+  }
   const apiServer =
     config.apiPort === null
       ? null
@@ -141,7 +157,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           port: config.apiPort,
           hostname: config.apiHost,
           idleTimeout: 0, // the live stream stays open; it sends a heartbeat
-          fetch: apiApp(config).handle,
+          fetch: apiApp(config, view ? new SqlStatus(view.store.sql, "sqlite", config.db!) : new LogStatus([config.log])).handle,
         });
   const metricsServer =
     config.metricsPort === null
@@ -161,6 +177,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics,
     port: server.port!,
     metricsPort: metricsServer?.port ?? null,
+    view,
     apiPort: apiServer?.port ?? null,
     async stop() {
       allowlist?.stop();
@@ -169,6 +186,8 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       await metricsServer?.stop();
       await apiServer?.stop(true);
       await store.close();
+      // After the log's last write: the view applies it before closing.
+      await view?.stop();
     },
   };
 }
@@ -180,12 +199,12 @@ export function forwardStatePath(config: ServeConfig, url: string): string {
   return join(dir, `${basename(config.log)}.forward-${id}.json`);
 }
 
-/** The read API's app: the log's status (the database's, once it serves one), errors without internals. */
-function apiApp(config: ServeConfig): AnyElysia {
+/** The read API's app, answering from `reader` (the view when there is one), errors without internals. */
+function apiApp(config: ServeConfig, reader: StatusReader): AnyElysia {
   return new Elysia()
     .onError(function answerUnhandled({ code }) {
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route (try /v1/openapi.json)" });
       return answer(500, { error: "internal", message: "internal error" });
     })
-    .use(statusApi({ reader: new LogStatus([config.log]), log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined }));
+    .use(statusApi({ reader, log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined }));
 }

@@ -56,6 +56,8 @@ describe("configuration", () => {
       apiPort: null,
       apiToken: null,
       apiTokenFile: null,
+      db: "./sms-status.log.db",
+      noDb: false,
     });
   });
 
@@ -113,6 +115,8 @@ describe("configuration", () => {
       apiPort: null,
       apiToken: null,
       apiTokenFile: null,
+      db: null,
+      noDb: false,
     });
     const flags = parseServeConfig(
       ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],
@@ -120,6 +124,16 @@ describe("configuration", () => {
     );
     expect([flags.port, flags.format, flags.log, flags.host]).toEqual([1, "jsonl", "x.log", "127.0.0.1"]);
     expect(flags.allow).toEqual(["1.2.3.4", "5.6.7.0/24", "::1"]);
+  });
+
+  it("keeps the SQLite view beside the log by default, at --db or SMS_STATUS_DB, and none with --no-db or for text", () => {
+    expect(parseServeConfig(["--log", "/var/log/a.log"], {}).db).toBe("/var/log/a.log.db");
+    expect(parseServeConfig(["--db", "/srv/v.db"], { SMS_STATUS_DB: "/x.db" }).db).toBe("/srv/v.db");
+    expect(parseServeConfig([], { SMS_STATUS_DB: "/x.db" }).db).toBe("/x.db");
+    expect(parseServeConfig(["--no-db"], {}).db).toBeNull();
+    expect(parseServeConfig(["--format", "text"], {}).db).toBeNull();
+    expect(() => parseServeConfig(["--format", "text", "--db", "v.db"], {})).toThrow("--db reads the log back: it needs --format jsonl");
+    expect(() => parseServeConfig(["--no-db", "--db", "v.db"], {})).toThrow("--db and --no-db are exclusive");
   });
 
   it("reads the token from --token-file, trimmed, and refuses both token flags at once", () => {

@@ -6,7 +6,7 @@
  * as the log reader does) with the same `ReportTally`.
  */
 import type { SQL } from "bun";
-import type { EntryKind } from "../../core/entry.ts";
+import type { EntryKind, LogEntry } from "../../core/entry.ts";
 import type { Outcome } from "../../core/outcome.ts";
 import { inChannel, ReportTally, type ChannelFilter, type Report, type ReportQuery } from "../../status/report.ts";
 import { MessageFold } from "../../status/rules.ts";
@@ -64,6 +64,32 @@ export class SqlStatus implements StatusReader {
       WHERE (message_id = ${id} OR sms_id = ${id} OR tracking_id = ${id}) AND kind <> 'rejected' ${onChannel}
       ORDER BY received_at, id`;
     return rows.map(entryOf);
+  }
+
+  /**
+   * The last `n` reports passing `where` (kind, outcome, channel), oldest first, with their ids:
+   * what `tail` prints first; `after` gives what came since (tail -f polls it by id).
+   */
+  async last(n: number, where: { kind?: string; outcome?: string; channel?: ChannelFilter }): Promise<{ id: number; entry: LogEntry }[]> {
+    const sql = this.sql;
+    const channel = where.channel ?? "all";
+    const rows: Record<string, unknown>[] = await sql`SELECT * FROM sms_status_reports WHERE
+      ${where.kind ? sql`kind = ${where.kind}` : sql`TRUE`} AND ${where.outcome ? sql`outcome = ${where.outcome}` : sql`TRUE`}
+      AND ${channel === "all" ? sql`TRUE` : sql`(channel IS NULL OR channel = ${channel})`}
+      ORDER BY id DESC LIMIT ${n}`;
+    return rows.reverse().map((row) => ({ id: Number(row.id), entry: entryOf(row) }));
+  }
+
+  /** Reports with an id above `id`, in order, up to `limit`. */
+  async after(id: number, limit = 1000): Promise<{ id: number; entry: LogEntry }[]> {
+    const rows: Record<string, unknown>[] = await this.sql`SELECT * FROM sms_status_reports WHERE id > ${id} ORDER BY id LIMIT ${limit}`;
+    return rows.map((row) => ({ id: Number(row.id), entry: entryOf(row) }));
+  }
+
+  /** The highest report id (0 when empty). */
+  async lastId(): Promise<number> {
+    const [{ id }] = await this.sql`SELECT COALESCE(MAX(id), 0) AS id FROM sms_status_reports`;
+    return Number(id);
   }
 
   async report(query: ReportQuery): Promise<Report> {

@@ -1,12 +1,18 @@
 /**
  * The log as an outbox: complete lines read in order from a position, each with where it starts
  * and ends, across a rotation (the rest of the renamed file first, then the new one from its
- * start). Reads are pulled by the forwarder, so memory holds only what it asked for.
+ * start). Reads are pulled by the reader (the forwarder, the SQLite view), so memory holds only
+ * what it asked for.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { MAX_LINE_BYTES } from "../log/reader.ts";
-import type { Position } from "./state.ts";
+import { MAX_LINE_BYTES } from "./reader.ts";
+
+/** The log file (by inode) and the byte offset after the last entry applied with all before it. */
+export interface Position {
+  ino: number;
+  offset: number;
+}
 
 export interface OutboxLine {
   /** The inode of the file the line is in, and the byte after its newline: a position to resume from. */
@@ -128,7 +134,7 @@ export class Outbox {
   }
 }
 
-function inodeOf(path: string): number | null {
+export function inodeOf(path: string): number | null {
   try {
     return statSync(path).ino;
   } catch {
