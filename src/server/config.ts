@@ -42,4 +42,13 @@ export interface ServeConfig {
   /** null: no metrics listener. */
   metricsPort: number | null;
   docs: boolean;
+  /** PostgreSQL as the journal (`postgres://…`); null: the log file is. */
+  databaseUrl: string | null;
+  /** The `replica` column; null: host name and port. */
+  replica: string | null;
+  dbStatementTimeout: number;
+  dbMaxConnections: number;
+  dbNoPrepare: boolean;
+  /** --log (or SMS_STATUS_LOG) was given: with a database, the file is then a copy written after the commit. */
+  logGiven: boolean;
 }

@@ -52,6 +52,12 @@ describe("configuration", () => {
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: false,
+      databaseUrl: null,
+      replica: null,
+      dbStatementTimeout: 1500,
+      dbMaxConnections: 5,
+      dbNoPrepare: false,
+      logGiven: false,
     });
   });
 
@@ -74,6 +80,11 @@ describe("configuration", () => {
       SMS_STATUS_METRICS_PORT: "9464",
       SMS_STATUS_DOCS: "1",
       SMS_STATUS_PUBLIC_URL: "https://sms.example.com:8443/",
+      SMS_STATUS_DATABASE_URL: "postgres://sms@db/sms",
+      SMS_STATUS_REPLICA: "rx-1",
+      SMS_STATUS_DB_STATEMENT_TIMEOUT: "900",
+      SMS_STATUS_DB_MAX_CONNECTIONS: "3",
+      SMS_STATUS_DB_NO_PREPARE: "1",
     };
     expect(parseServeConfig([], env)).toEqual({
       providers: ["routee"],
@@ -105,6 +116,12 @@ describe("configuration", () => {
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: true,
+      databaseUrl: "postgres://sms@db/sms",
+      replica: "rx-1",
+      dbStatementTimeout: 900,
+      dbMaxConnections: 3,
+      dbNoPrepare: true,
+      logGiven: true,
     });
     const flags = parseServeConfig(
       ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],
