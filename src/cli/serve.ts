@@ -71,13 +71,17 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // With a database and no copy, SIGHUP renews the pool; a database that is down must not end the process.
+  const reopened = config.databaseUrl !== null && !config.logGiven ? "the database connections" : resolve(config.log);
   process.on("SIGHUP", () => {
-    server.store.reopen().then(() =>
-      process.stderr.write(
-        server.store.healthy
-          ? `sms-status: SIGHUP: reopened ${resolve(config.log)}\n`
-          : `sms-status: SIGHUP: cannot reopen ${resolve(config.log)} (${server.store.lastError}); answering 503 until it can\n`,
-      ),
+    server.store.reopen().then(
+      () =>
+        process.stderr.write(
+          server.store.healthy
+            ? `sms-status: SIGHUP: reopened ${reopened}\n`
+            : `sms-status: SIGHUP: cannot reopen ${reopened} (${server.store.lastError}); answering 503 until it can\n`,
+        ),
+      (error) => process.stderr.write(`sms-status: SIGHUP: cannot reopen ${reopened} (${(error as Error).message}); answering 503 until it can\n`),
     );
   });
   if (!config.token && config.allow.length === 0)

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { spawnServer } from "../../scripts/lib/startup.ts";
 import { startPostgres, type Postgres } from "../helpers/postgres.ts";
 import { json, logEntries, routeeReport, runCli, tempDir } from "../helpers/utils.ts";
 
@@ -106,6 +107,27 @@ describe.skipIf(!pg)("serve --database-url", () => {
     }
     expect((await answersEventually(() => fetch(`${server.url}/healthz`), 200)).status).toBe(200);
     expect((await send(server.url, routeeReport())).status).toBe(200);
+  });
+
+  it("survives SIGHUP while PostgreSQL is down (answers 503, then 200 once it is back)", async () => {
+    const url = await pg!.createDatabase(`s${++databases}`);
+    const server = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--database-url", url]);
+    try {
+      await pg!.halt("immediate");
+      try {
+        server.proc.kill("SIGHUP");
+        // The reopen ends (in failure) within the connection timeout; the process must still be there.
+        for (let i = 0; i < 60 && !server.stderr().includes("SIGHUP:") && server.proc.exitCode === null; i++) await Bun.sleep(100);
+        expect(server.stderr()).toContain("SIGHUP: cannot reopen the database connections");
+        expect(server.proc.exitCode).toBeNull();
+        expect((await send(server.url, routeeReport())).status).toBe(503);
+      } finally {
+        await pg!.start();
+      }
+      expect((await answersEventually(() => send(server.url, routeeReport()), 200)).status).toBe(200);
+    } finally {
+      server.proc.kill("SIGKILL");
+    }
   });
 
   it("refuses a URL that is not PostgreSQL's (exit 2, one line)", () => {
