@@ -3,10 +3,12 @@
  * by wrk on loopback with realistic Routee reports (scripts/bench/wrk.lua).
  *
  *   bun scripts/bench/server.ts [--rounds 3] [--seconds 10] [--connections 64] [--reports 1000000]
- *                        [--log-mb 1024] [--skip-memory] [--skip-startup] [--build]
+ *                        [--log-mb 1024] [--skip-memory] [--skip-startup] [--skip-postgres] [--build]
  *
  * Targets: floor (read + JSON.parse + 200), ceiling (200 without reading), sms-status (defaults:
- * jsonl, dedupe, answer after write), sms-status --fsync. Rounds alternate between targets so that
+ * jsonl, dedupe, answer after write), sms-status --fsync, and sms-status --database-url on a
+ * PostgreSQL started here on the same machine (answer after COMMIT; its fsync is off, as the
+ * default journal's: write, no fsync), with rows per transaction from pg_stat_database. Rounds alternate between targets so that
  * a slow moment of the machine is not blamed on one of them; medians are reported.
  * Then: an exact check that every acknowledged new report is in the log once, a memory run of
  * `--reports` reports, and the start-up time with an existing log of `--log-mb` MiB.
@@ -21,6 +23,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reportLine, routeeReport, routeeStatus } from "../lib/samples.ts";
 import { spawnServer } from "../lib/startup.ts";
+import { SQL } from "bun";
+import { startPostgres, type Postgres } from "../../tests/helpers/postgres.ts";
 import { positiveFlag } from "../lib/flags.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -42,6 +46,7 @@ const { values: opts } = parseArgs({
     "log-mb": { type: "string", default: "1024" },
     "skip-memory": { type: "boolean", default: false },
     "skip-startup": { type: "boolean", default: false },
+    "skip-postgres": { type: "boolean", default: false },
     build: { type: "boolean", default: false },
   },
 });
@@ -69,6 +74,8 @@ interface Server {
   proc: Subprocess;
   port: number;
   log?: string;
+  /** The database it writes to (no log file). */
+  database?: string;
 }
 
 /** Reads a child's stream until `pattern` matches; returns the first group. */
@@ -98,8 +105,9 @@ async function startBaseline(mode: "floor" | "ceiling"): Promise<Server> {
   return { name: mode, proc, port };
 }
 
-async function startServer(name: string, log: string, flags: string[] = []): Promise<Server> {
-  const { proc, port } = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", log, ...flags], {
+async function startServer(name: string, log: string | null, flags: string[] = []): Promise<Server> {
+  const where = log === null ? [] : ["--log", log];
+  const { proc, port } = await spawnServer(["--host", "127.0.0.1", "--port", "0", ...where, ...flags], {
     command: [BINARY],
     cwd: tmp,
     timeoutMs: START_TIMEOUT_MS,
@@ -107,7 +115,7 @@ async function startServer(name: string, log: string, flags: string[] = []): Pro
     throw new Error(`${name} did not start: ${error.message}`);
   });
   children.add(proc);
-  return { name, proc, port, log };
+  return { name, proc, port, log: log ?? undefined };
 }
 
 /** Graceful stop (SIGTERM), so every write in flight is in the log before it is counted. */
@@ -271,6 +279,34 @@ async function exactCheck(name: string, flags: string[], count: number): Promise
   check(retriesAnsweredDuplicate === retries, `${name}: ${retriesAnsweredDuplicate}/${retries} retries answered as duplicates`);
 }
 
+// ---- PostgreSQL -----------------------------------------------------------------------------
+
+/** Transactions committed and report rows in the bench's database. */
+async function databaseCounts(url: string): Promise<{ commits: number; rows: number }> {
+  const sql = new SQL(url, { max: 1 });
+  try {
+    const [{ commits }] = await sql`SELECT xact_commit::float8 AS commits FROM pg_stat_database WHERE datname = current_database()`;
+    const [{ rows }] = await sql`SELECT count(*)::float8 AS rows FROM sms_status_reports`;
+    return { commits, rows };
+  } finally {
+    await sql.close();
+  }
+}
+
+/** As checkWrkLog, on the rows (the unique key makes a report stored twice impossible: counted anyway). */
+async function checkWrkRows(server: Server, runs: WrkResult[]): Promise<void> {
+  const sql = new SQL(server.database!, { max: 1 });
+  const [{ rows, keys }] = await sql`SELECT count(*)::float8 AS rows,
+    count(DISTINCT (sms_id, status, updated_date))::float8 AS keys FROM sms_status_reports`;
+  await sql.close();
+  const atLeast = runs.reduce((n, r) => n + r.requests - r.dups, 0);
+  const atMost = runs.reduce((n, r) => n + r.sent - r.dups, 0);
+  const failed = runs.reduce((n, r) => n + errors(r), 0);
+  check(failed === 0, `${server.name}: ${failed} failed requests (non-2xx, socket errors, time-outs)`);
+  check(rows === keys, `${server.name}: ${rows - keys} reports stored twice`);
+  check(rows >= atLeast && rows <= atMost, `${server.name}: ${rows} rows; answered new reports ${atLeast}, sent ${atMost}`);
+}
+
 // ---- start-up with a large log ---------------------------------------------------------------
 
 /** Writes `mb` MiB of realistic entries (recent, so duplicate detection recovers their keys). */
@@ -334,19 +370,40 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`wrk -c${CONNECTIONS} -t1, ${ROUNDS} rounds x ${SECONDS} s per target, round-robin\n`);
 
+  let pg: Postgres | null = null;
+  if (!opts["skip-postgres"]) {
+    const why: { reason?: string } = {};
+    pg = await startPostgres(why);
+    if (!pg) console.log(`PostgreSQL target skipped: ${why.reason}\n`);
+  }
   const servers = [
     await startBaseline("floor"),
     await startBaseline("ceiling"),
     await startServer("sms-status", join(tmp, "default.log")),
     await startServer("sms-status --fsync", join(tmp, "fsync.log"), ["--fsync"]),
   ];
+  let postgres: Server | null = null;
+  if (pg) {
+    const database = await pg.createDatabase("bench");
+    postgres = { ...(await startServer("sms-status postgres", null, ["--database-url", database])), database };
+    servers.push(postgres);
+  }
   const runs = new Map<string, WrkResult[]>(servers.map((s) => [s.name, []]));
+  const perTransaction: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const server of servers) {
+      const before = server.database ? await databaseCounts(server.database) : null;
       const result = await wrk(server, `r${round}`, SECONDS);
       runs.get(server.name)!.push(result);
+      let extra = "";
+      if (before) {
+        await Bun.sleep(1000); // PostgreSQL publishes its counters about once a second
+        const after = await databaseCounts(server.database!);
+        perTransaction.push((after.rows - before.rows) / Math.max(1, after.commits - before.commits));
+        extra = `  rows/transaction ${perTransaction.at(-1)!.toFixed(1)}`;
+      }
       console.log(`round ${round} ${server.name.padEnd(19)} ${rps(result).toFixed(0).padStart(7)} req/s  ` +
-        `p50 ${ms(result.p50_us)} ms  p99 ${ms(result.p99_us)} ms  errors ${errors(result)}`);
+        `p50 ${ms(result.p50_us)} ms  p99 ${ms(result.p99_us)} ms  errors ${errors(result)}${extra}`);
     }
   }
   const summary = servers.map((s) => {
@@ -360,13 +417,20 @@ async function main(): Promise<void> {
   const [floor, ceiling, server, fsync] = summary as [typeof summary[0], typeof summary[0], typeof summary[0], typeof summary[0]];
   console.log(`\nsms-status / floor   ${(server.rps / floor.rps).toFixed(2)}  (target >= 0.8; p99 target <= 2 ms: ${ms(server.p99)} ms)`);
   console.log(`sms-status / ceiling ${(server.rps / ceiling.rps).toFixed(2)}`);
-  console.log(`--fsync / floor      ${(fsync.rps / floor.rps).toFixed(2)}  (target >= 0.3)\n`);
+  console.log(`--fsync / floor      ${(fsync.rps / floor.rps).toFixed(2)}  (target >= 0.3)`);
+  const pgSummary = summary.find((s) => s.name === postgres?.name);
+  if (pgSummary)
+    console.log(`postgres / floor     ${(pgSummary.rps / floor.rps).toFixed(2)}  (target >= 0.25; p99 target <= 25 ms: ${ms(pgSummary.p99)} ms; ` +
+      `rows per transaction ${median(perTransaction).toFixed(1)})`);
+  console.log("");
 
   console.log("log checks (wrk rounds):");
   for (const s of servers.slice(2)) {
     await stop(s);
-    await checkWrkLog(s, runs.get(s.name)!);
+    if (s.database) await checkWrkRows(s, runs.get(s.name)!);
+    else await checkWrkLog(s, runs.get(s.name)!);
   }
+  await pg?.stop();
   for (const s of servers.slice(0, 2)) await stop(s);
 
   console.log("\nexact check (Bun client, every answer kept):");

@@ -57,6 +57,20 @@ function ipRange(item: string, name: string): void {
   }
 }
 
+/** PostgreSQL as the journal, for a fleet of replicas (docs/database.md). */
+const DATABASE_FLAGS: FlagSpec[] = [
+  { flag: "database-url", key: "databaseUrl", env: ["SMS_STATUS_DATABASE_URL"], value: "URL", default: "",
+    help: "PostgreSQL is the journal: answer 200 after COMMIT; replicas share it (no log file unless --log)", parse: postgresUrl },
+  { flag: "replica", key: "replica", env: ["SMS_STATUS_REPLICA"], value: "NAME", default: "",
+    help: "this receiver's name in the replica column (default: host name:port)", parse: optional },
+  { flag: "db-statement-timeout", key: "dbStatementTimeout", env: ["SMS_STATUS_DB_STATEMENT_TIMEOUT"], value: "MS", default: "1500",
+    help: "longest a transaction may take before the report gets 503 (inside Routee's 2 s)", parse: wholeNumber(100, 60_000) },
+  { flag: "db-max-connections", key: "dbMaxConnections", env: ["SMS_STATUS_DB_MAX_CONNECTIONS"], value: "N", default: "5",
+    help: "connections this replica opens (N-1 transactions in flight, 1 for health checks)", parse: wholeNumber(2, 1000) },
+  { flag: "db-no-prepare", key: "dbNoPrepare", env: ["SMS_STATUS_DB_NO_PREPARE"], boolean: true, default: "false",
+    help: "no prepared statements (PgBouncer in transaction mode)", parse: boolean },
+];
+
 export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "provider", key: "providers", env: ["SMS_STATUS_PROVIDER"], multiple: true, value: "NAME", default: DEFAULT_PROVIDER,
     help: `receive this provider's callbacks (repeatable): ${PROVIDERS.map((p) => p.name).join(", ")}; routee at --path, others at --path/NAME`,
@@ -146,6 +160,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
     help: "keep no SQLite view beside the log", parse: boolean },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
     help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
+  ...DATABASE_FLAGS,
 ];
 
 /** Parse the `serve` command's arguments (after the command word) and the environment. */
@@ -171,7 +186,28 @@ export function parseServeConfig(args: string[], env: Env): ServeConfig {
     if (spec.key !== null) config[spec.key] = value;
     else spec.apply?.(config as ServeConfig, value);
   }
-  return checkProviders(checkCombinations(config as ServeConfig), env);
+  config.logGiven = values.log !== undefined || Boolean(env.SMS_STATUS_LOG);
+  return checkProviders(checkDatabase(checkCombinations(config as ServeConfig)), env);
+}
+
+/** `postgres://…`, or "" for none. */
+function postgresUrl(raw: string, name: string): string | null {
+  if (raw === "") return null;
+  if (!/^postgres(ql)?:\/\/./i.test(raw))
+    throw new UsageError(`${name} must be a PostgreSQL URL such as postgres://sms:PASSWORD@db.example.com/sms`);
+  return raw;
+}
+
+/** Flags that only mean something with a database, and what the database changes. */
+function checkDatabase(config: ServeConfig): ServeConfig {
+  if (config.databaseUrl === null) return config;
+  if (config.forward.length > 0 && !config.logGiven)
+    throw new UsageError("--forward reads the log: with --database-url, give --log FILE too (the copy written after the commit)");
+  // The database is the journal and holds the statuses: no SQLite view of the copy.
+  if (config.db !== null && !config.noDb && config.db !== `${config.log}.db`)
+    throw new UsageError("--db keeps a view of the log; with --database-url the database already holds the statuses");
+  config.db = null;
+  return config;
 }
 
 /** Every signing provider enabled has its secrets (from the environment or a file), or is explicitly unsigned. */

@@ -5,6 +5,7 @@ import { JournalOpenError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 import type { ServeConfig } from "../server/config.ts";
 import { startServer, type RunningServer } from "../server/server.ts";
+import { redact } from "../store/sql/index.ts";
 import { CommandError } from "./errors.ts";
 
 /** How long a stop may take before the process exits anyway. */
@@ -27,6 +28,13 @@ async function loadDocs(): Promise<AnyElysia> {
       throw error;
     throw new CommandError("--docs needs the package @elysiajs/openapi: run 'npm install @elysiajs/openapi'", { cause: error });
   }
+}
+
+/** Where reports go: the log, or the database (and its local copy). */
+function where(config: ServeConfig): string {
+  const log = `${resolve(config.log)} (${config.format})`;
+  if (config.databaseUrl === null) return `log: ${log}`;
+  return `database: ${redact(config.databaseUrl)}` + (config.logGiven ? `; log copy: ${log}` : "; no log file");
 }
 
 /** Start the server, install the signal handlers, print the start-up line last. */
@@ -63,13 +71,17 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // With a database and no copy, SIGHUP renews the pool; a database that is down must not end the process.
+  const reopened = config.databaseUrl !== null && !config.logGiven ? "the database connections" : resolve(config.log);
   process.on("SIGHUP", () => {
-    server.store.reopen().then(() =>
-      process.stderr.write(
-        server.store.healthy
-          ? `sms-status: SIGHUP: reopened ${resolve(config.log)}\n`
-          : `sms-status: SIGHUP: cannot reopen ${resolve(config.log)} (${server.store.lastError}); answering 503 until it can\n`,
-      ),
+    server.store.reopen().then(
+      () =>
+        process.stderr.write(
+          server.store.healthy
+            ? `sms-status: SIGHUP: reopened ${reopened}\n`
+            : `sms-status: SIGHUP: cannot reopen ${reopened} (${server.store.lastError}); answering 503 until it can\n`,
+        ),
+      (error) => process.stderr.write(`sms-status: SIGHUP: cannot reopen ${reopened} (${(error as Error).message}); answering 503 until it can\n`),
     );
   });
   if (!config.token && config.allow.length === 0)
@@ -84,7 +96,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   process.stderr.write(
     `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
       `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
-      `log: ${resolve(config.log)} (${config.format})` +
+      where(config) +
       (config.docs ? "; API docs at /openapi" : "") +
       "\n",
   );

@@ -4,6 +4,7 @@ import type { LogEntry } from "../core/entry.ts";
 import { LOG_FORMATS, type LogFormat } from "../core/render.ts";
 import type { DuplicateFilterOptions } from "../journal/dedupe.ts";
 import type { Journal } from "../journal/file-journal.ts";
+import type { Store } from "../store/store.ts";
 import type { MessageStatus } from "../status/tracker.ts";
 import type { Allowlist } from "./access.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -33,6 +34,11 @@ export interface SmsStatusOptions {
   log?: string;
   /** A journal of your own instead of the file at `log`. */
   journal?: Journal;
+  /**
+   * A ready store instead of the log (a database: `openSqlStore`); `log`, `journal` and `format`
+   * are then ignored, and a store that decides duplicates replaces `dedupe`. The caller closes it.
+   */
+  store?: Store;
   /** How entries are written. @default "jsonl" */
   format?: LogFormat;
   /** fdatasync each batch of entries before answering. @default false */

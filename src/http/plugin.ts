@@ -83,7 +83,7 @@ export function receiverRoutes(
 function seedOf(options: SmsStatusOptions): Record<string, unknown> {
   const seed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options))
-    seed[key] = typeof value === "function" || value instanceof Metrics || value instanceof Allowlist || (key === "journal" && value)
+    seed[key] = typeof value === "function" || value instanceof Metrics || value instanceof Allowlist || ((key === "journal" || key === "store") && value)
       ? identity(value)
       : value;
   return seed;

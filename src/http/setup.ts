@@ -45,10 +45,14 @@ export function setUpReceiver(options: SmsStatusOptions, lazy: boolean): Receive
   if (providers.length === 0) throw new TypeError("elysia-sms-status: providers must name at least one provider");
   const byName = new Map(providers.map((p) => [p.name, p]));
   const log = options.log ?? DEFAULT_LOG;
-  const ownsJournal = options.journal === undefined;
-  const journal = options.journal ?? new FileJournal(log, { fsync: options.fsync, lazy });
-  const store = new FileStore(journal, { format: options.format ?? "jsonl", path: ownsJournal ? log : undefined });
-  const duplicates = options.dedupe === false ? null : new DuplicateFilter(options.dedupe ?? {});
+  const ownsJournal = options.journal === undefined && options.store === undefined;
+  const store: Store =
+    options.store ??
+    new FileStore(options.journal ?? new FileJournal(log, { fsync: options.fsync, lazy }), {
+      format: options.format ?? "jsonl",
+      path: ownsJournal ? log : undefined,
+    });
+  const duplicates = options.dedupe === false || store.decidesDuplicates ? null : new DuplicateFilter(options.dedupe ?? {});
   // Read once (up to 16 MiB of log), for both the duplicate filter and the message tracker.
   const recent = duplicates || options.onMessageStatus ? [...store.recent()] : [];
   duplicates?.rememberStored(recent, (entry) => byName.get(entry.provider)?.duplicateKey(entry) ?? null);
@@ -81,7 +85,7 @@ export function setUpReceiver(options: SmsStatusOptions, lazy: boolean): Receive
     metrics,
     async close() {
       allow?.stop();
-      // A journal passed in is the caller's to close.
+      // A journal or store passed in is the caller's to close.
       if (ownsJournal) await store.close();
     },
   };

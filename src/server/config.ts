@@ -51,4 +51,13 @@ export interface ServeConfig {
   /** The SQLite view beside the log (null: none); `--db`, default `<log>.db`, off with `--no-db` or `--format text`. */
   db: string | null;
   noDb: boolean;
+  /** PostgreSQL as the journal (`postgres://…`); null: the log file is. */
+  databaseUrl: string | null;
+  /** The `replica` column; null: host name and port. */
+  replica: string | null;
+  dbStatementTimeout: number;
+  dbMaxConnections: number;
+  dbNoPrepare: boolean;
+  /** --log (or SMS_STATUS_LOG) was given: with a database, the file is then a copy written after the commit. */
+  logGiven: boolean;
 }

@@ -20,7 +20,12 @@ import { receiverRoutes } from "../http/plugin.ts";
 import { setUpReceiver } from "../http/setup.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import { SqlView } from "../store/sql/view.ts";
+import { FileJournal } from "../journal/file-journal.ts";
+import { FileStore } from "../store/file-store.ts";
+import { LogCopyStore } from "../store/log-copy.ts";
+import { openSqlStore, SqlStore } from "../store/sql/index.ts";
 import type { Store } from "../store/store.ts";
+import { hostname } from "node:os";
 import type { ServeConfig } from "./config.ts";
 
 export interface RunningServer {
@@ -45,7 +50,7 @@ const TRANSPORT_SLACK_BYTES = 1 << 20;
  * Build the app without listening (tests use `app.handle`). Throws JournalOpenError.
  * `docs` is the OpenAPI plugin (see `docs.ts`), passed in so that only `--docs` loads it.
  */
-export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia) {
+export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: AnyElysia, database?: Store) {
   const providers = config.providers.map((name) => {
     const spec = PROVIDERS.find((p) => p.name === name);
     if (!spec) throw new Error(`unknown provider ${JSON.stringify(name)}`);
@@ -56,6 +61,7 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       providers,
       path: config.path,
       publicUrl: config.publicUrl ?? undefined,
+      store: database,
       log: config.log,
       format: config.format,
       fsync: config.fsync,
@@ -105,7 +111,8 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     allowlist = new Allowlist({ allow: config.allow });
     await allowlist.start();
   }
-  const { app, store, metrics, routes } = createServer(config, allowlist, docs);
+  const database = config.databaseUrl === null ? undefined : await openDatabase(config);
+  const { app, store, metrics, routes } = createServer(config, allowlist, docs, database);
   // Reports go straight to their receiver, the same handler the Elysia route calls, without the
   // framework's per-request work (the hot path); everything else is the Elysia app.
   const hotRoutes: Record<string, Record<string, (request: Request, server: Server<undefined>) => Promise<Response>>> = {};
@@ -124,6 +131,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     routes: hotRoutes,
     fetch: (request) => app.handle(withLongHost(request)),
   });
+  if (database instanceof SqlStore || database instanceof LogCopyStore) setReplica(database, config, server.port!);
   const forwarders = config.forward.map(
     (url) =>
       new Forwarder({
@@ -157,7 +165,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           port: config.apiPort,
           hostname: config.apiHost,
           idleTimeout: 0, // the live stream stays open; it sends a heartbeat
-          fetch: apiApp(config, view ? new SqlStatus(view.store.sql, "sqlite", config.db!) : new LogStatus([config.log])).handle,
+          fetch: apiApp(config, readerOf(config, database, view)).handle,
         });
   const metricsServer =
     config.metricsPort === null
@@ -192,6 +200,41 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
   };
 }
 
+/**
+ * PostgreSQL as the journal, migrated (safe when replicas start at once: advisory lock). A database
+ * that cannot be reached at start leaves the server up but unhealthy (503 with Retry-After,
+ * /healthz 503) until a probe, backed off, reaches it and migrates. With --log, a local copy.
+ */
+async function openDatabase(config: ServeConfig): Promise<Store> {
+  const db = await openSqlStore(config.databaseUrl!, {
+    replica: config.replica,
+    maxConnections: config.dbMaxConnections,
+    maxInFlight: Math.max(1, config.dbMaxConnections - 1),
+    timeoutMs: config.dbStatementTimeout,
+    prepare: !config.dbNoPrepare,
+    startUnhealthy: true,
+  });
+  if (!db.healthy) process.stderr.write(`sms-status: warning: ${db.lastError}; answering 503 until it can be reached\n`);
+  if (!config.logGiven) return db;
+  const copy = new FileStore(new FileJournal(config.log, { fsync: config.fsync }), { format: config.format });
+  return new LogCopyStore(db, copy);
+}
+
+/** Where the read API answers from: PostgreSQL, else the SQLite view, else the log files. */
+function readerOf(config: ServeConfig, database: Store | undefined, view: SqlView | null): StatusReader {
+  const sql = database instanceof LogCopyStore ? database.database : database;
+  if (sql instanceof SqlStore) return new SqlStatus(sql.sql, "postgres", "postgres");
+  if (view) return new SqlStatus(view.store.sql, "sqlite", config.db!);
+  return new LogStatus([config.log]);
+}
+
+/** The replica column: --replica, else host name and the port bound. */
+function setReplica(store: SqlStore | LogCopyStore, config: ServeConfig, port: number): void {
+  if (config.replica !== null) return;
+  const sql = store instanceof LogCopyStore ? store.database : store;
+  if (sql instanceof SqlStore) sql.replica = `${hostname()}:${port}`;
+}
+
 /** Where a forwarder keeps its position: beside the log (or in --forward-state-dir), one file per URL. */
 export function forwardStatePath(config: ServeConfig, url: string): string {
   const dir = config.forwardStateDir ?? dirname(resolve(config.log));
@@ -206,5 +249,5 @@ function apiApp(config: ServeConfig, reader: StatusReader): AnyElysia {
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route (try /v1/openapi.json)" });
       return answer(500, { error: "internal", message: "internal error" });
     })
-    .use(statusApi({ reader, log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined }));
+    .use(statusApi({ reader, log: config.format === "jsonl" && (config.databaseUrl === null || config.logGiven) ? config.log : undefined, token: config.apiToken ?? undefined }));
 }

@@ -58,6 +58,12 @@ describe("configuration", () => {
       apiTokenFile: null,
       db: "./sms-status.log.db",
       noDb: false,
+      databaseUrl: null,
+      replica: null,
+      dbStatementTimeout: 1500,
+      dbMaxConnections: 5,
+      dbNoPrepare: false,
+      logGiven: false,
     });
   });
 
@@ -80,6 +86,11 @@ describe("configuration", () => {
       SMS_STATUS_METRICS_PORT: "9464",
       SMS_STATUS_DOCS: "1",
       SMS_STATUS_PUBLIC_URL: "https://sms.example.com:8443/",
+      SMS_STATUS_DATABASE_URL: "postgres://sms@db/sms",
+      SMS_STATUS_REPLICA: "rx-1",
+      SMS_STATUS_DB_STATEMENT_TIMEOUT: "900",
+      SMS_STATUS_DB_MAX_CONNECTIONS: "3",
+      SMS_STATUS_DB_NO_PREPARE: "1",
     };
     expect(parseServeConfig([], env)).toEqual({
       providers: ["routee"],
@@ -117,6 +128,12 @@ describe("configuration", () => {
       apiTokenFile: null,
       db: null,
       noDb: false,
+      databaseUrl: "postgres://sms@db/sms",
+      replica: "rx-1",
+      dbStatementTimeout: 900,
+      dbMaxConnections: 3,
+      dbNoPrepare: true,
+      logGiven: true,
     });
     const flags = parseServeConfig(
       ["--port", "1", "--format", "jsonl", "--log", "x.log", "--allow", "1.2.3.4", "--allow", "5.6.7.0/24,::1"],

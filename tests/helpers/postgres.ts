@@ -17,8 +17,11 @@ export interface Postgres {
   createDatabase(name: string): Promise<string>;
   /** Stop the server (fast shutdown) and remove its directory. */
   stop(): Promise<void>;
-  /** Stop only the server, keeping the data (to test reconnection); `start()` brings it back. */
-  halt(): Promise<void>;
+  /**
+   * Stop only the server, keeping the data (to test reconnection); `start()` brings it back on the
+   * same port. `immediate`: as `pg_ctl stop -m immediate` (SIGQUIT, no checkpoint: a crash).
+   */
+  halt(mode?: "fast" | "immediate"): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -117,20 +120,20 @@ export async function startPostgres(why: { reason?: string } = {}): Promise<Post
     }
   }
 
-  /** SIGINT (fast shutdown) to the postmaster itself: runuser does not pass SIGINT on. */
-  function interrupt(): void {
+  /** SIGINT (fast shutdown) or SIGQUIT (immediate) to the postmaster itself: runuser does not pass signals on. */
+  function interrupt(signal: "SIGINT" | "SIGQUIT" = "SIGINT"): void {
     try {
       const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
-      if (pid > 0) process.kill(pid, "SIGINT");
+      if (pid > 0) process.kill(pid, signal);
     } catch {
-      child?.kill("SIGINT"); // not started far enough to write its pid file
+      child?.kill(signal); // not started far enough to write its pid file
     }
   }
 
-  async function halt(): Promise<void> {
+  async function halt(mode: "fast" | "immediate" = "fast"): Promise<void> {
     const running = child;
     if (!running || running.exitCode !== null) return;
-    interrupt();
+    interrupt(mode === "immediate" ? "SIGQUIT" : "SIGINT");
     await running.exited;
     child = null;
   }

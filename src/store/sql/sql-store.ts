@@ -29,6 +29,11 @@ export interface SqlStoreOptions {
   prepare?: boolean;
   /** Apply the migrations when opening. @default true */
   migrate?: boolean;
+  /**
+   * When the database cannot be reached at open, return the store anyway, unhealthy: writes are
+   * rejected (503) and `probe()` retries the settings and migrations with backoff. @default false
+   */
+  startUnhealthy?: boolean;
 }
 
 interface Pending {
@@ -57,6 +62,10 @@ export async function openSqlStore(url: string, options: SqlStoreOptions = {}): 
   try {
     await store.ready();
   } catch (error) {
+    if (options.startUnhealthy) {
+      store.notReady(error);
+      return store;
+    }
     await store.close().catch(() => {});
     throw new Error(`cannot open the database ${redact(url)}: ${messageOf(error)}`, { cause: error });
   }
@@ -67,7 +76,7 @@ export class SqlStore implements Store {
   readonly engine: Engine;
   readonly decidesDuplicates = true;
   readonly #url: string;
-  readonly #options: Required<Omit<SqlStoreOptions, "replica">> & { replica: string | null };
+  readonly #options: Required<Omit<SqlStoreOptions, "replica" | "startUnhealthy">> & { replica: string | null };
   #sql: SQL;
   #queue: Pending[] = [];
   #scheduled = false;
@@ -78,6 +87,8 @@ export class SqlStore implements Store {
   #probeAt = 0;
   #probeDelay = PROBE_MIN_MS;
   #closed = false;
+  /** False until `ready()` has succeeded once (settings and migrations applied). */
+  #prepared = false;
   #commits = 0;
   readonly #stats: StoreStats = { entries: 0, bytes: 0, failures: 0 };
 
@@ -118,6 +129,18 @@ export class SqlStore implements Store {
     if (this.#options.migrate) await migrate(this.#sql, this.engine);
     // After migrate (which waits longer for another process's migration): writes wait no longer than their answer may.
     if (this.engine === "sqlite") await this.#sql.unsafe(`PRAGMA busy_timeout = ${Math.floor(this.#options.timeoutMs)}`);
+    this.#prepared = true;
+  }
+
+  /** Opened without reaching the database: unhealthy until a `probe()` runs `ready()`. */
+  notReady(error: unknown): void {
+    this.#failed(error);
+    this.#lastError = `the database cannot be reached: ${messageOf(error)}`;
+  }
+
+  /** Who receives (`replica` column), when known only after opening (the port bound). */
+  set replica(name: string | null) {
+    this.#options.replica = name;
   }
 
   /** The client, for readers and tools that share the pool. */
@@ -161,6 +184,14 @@ export class SqlStore implements Store {
 
   async #commit(batch: Pending[]): Promise<void> {
     const entries = batch.flatMap((p) => p.entries);
+    if (!this.#prepared) {
+      // Migrations not applied yet: refuse at once (503) and let a probe (backed off) try again.
+      const error = new Error(this.#lastError ?? "the database is not ready");
+      this.#stats.failures += 1;
+      for (const p of batch) p.reject(error);
+      void this.probe();
+      return;
+    }
     try {
       const fresh = await this.#transaction((tx) => insertEntries(tx, this.engine, entries, this.#options.replica));
       this.#succeeded();
@@ -252,7 +283,8 @@ export class SqlStore implements Store {
     this.#probeAt = now + this.#probeDelay;
     this.#probeDelay = Math.min(this.#probeDelay * 2, PROBE_MAX_MS);
     try {
-      await this.#transaction((tx) => tx`SELECT 1 AS ok`);
+      if (this.#prepared) await this.#transaction((tx) => tx`SELECT 1 AS ok`);
+      else await this.ready();
       this.#succeeded();
     } catch (error) {
       this.#lastError = messageOf(error);
@@ -293,6 +325,6 @@ function messageOf(error: unknown): string {
 }
 
 /** The URL without its password, for messages. */
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }
