@@ -38,7 +38,7 @@ describe("the read API on the file log", () => {
   let api: string;
   beforeAll(async () => {
     writeFileSync(log, [1, 2, 3].flatMap((n) => message(n, n === 3 ? "Failed" : "Delivered")).map(({ report, at }) => reportLine(report, at)).join(""));
-    server = await startServer(parseServeConfig(["--host", "127.0.0.1", "--port", "0", "--log", log, "--token", CALLBACK_TOKEN, "--api-port", "0", "--api-token", API_TOKEN], {}));
+    server = await startServer(parseServeConfig(["--host", "127.0.0.1", "--port", "0", "--log", log, "--token", CALLBACK_TOKEN, "--api-port", "0", "--api-token", API_TOKEN, "--no-db"], {}));
     api = `http://127.0.0.1:${server.apiPort}`;
   });
   afterAll(() => server.stop());
