@@ -64,7 +64,7 @@ export function apiDocument(prefix = "") {
       [`${prefix}/v1/report`]: {
         get: {
           summary: "Messages by outcome, delivery rate, cost, failures and latency (as `sms-status report --json`)",
-          parameters: [...window, param("by", "status, country, operator, campaign or label")],
+          parameters: [...window, param("by", "status, country, operator, campaign, label or provider")],
           responses: { 200: json("The report", { type: "object" }), 501: error("The log is too large to scan per request"), ...common },
         },
       },

@@ -7,7 +7,7 @@ import { PRICE_SCALE, type MessageOutcome } from "./rules.ts";
 import type { MessageSummary } from "./table.ts";
 import { CHANNELS, type Channel, type EntryKind } from "../core/entry.ts";
 
-export const GROUP_BY = ["status", "country", "operator", "campaign", "label"] as const;
+export const GROUP_BY = ["status", "country", "operator", "campaign", "label", "provider"] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 const GROUP_KEY: Record<GroupBy, (m: MessageSummary) => string | null> = {
@@ -16,6 +16,7 @@ const GROUP_KEY: Record<GroupBy, (m: MessageSummary) => string | null> = {
   operator: (m) => m.operator,
   campaign: (m) => m.campaignTrackingId,
   label: (m) => m.label,
+  provider: (m) => m.provider,
 };
 
 export interface ReportQuery {

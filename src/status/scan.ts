@@ -25,7 +25,8 @@ export const CAMPAIGN = 8;
 export const LABEL = 9;
 /** The channel (`sms`, `viber`, ...); -1 in an entry written before channels existed: SMS. */
 export const CHANNEL = 10;
-const STRING_FIELDS = 11;
+export const PROVIDER = 11;
+const STRING_FIELDS = 12;
 
 /** `outcome` as a small int; OTHER is a hand-written value that is none of the four. */
 export const UNKNOWN = 0;
@@ -67,7 +68,7 @@ const LATENCY = 8;
 /** `blankEntry`'s field order up to `poolName`; `report` (and `error`) follow and are not read. */
 const LAYOUT: [key: string, kind: number, field?: number][] = [
   ["receivedAt", KEEP, RECEIVED_AT],
-  ["provider", SKIP],
+  ["provider", KEEP, PROVIDER],
   ["kind", KIND],
   ["channel", KEEP, CHANNEL],
   ["outcome", OUTCOME],
@@ -247,6 +248,7 @@ export function fillFromFields(fields: StatusFields, out: ScannedReport): boolea
   const texts: (string | null)[] = [];
   texts[MESSAGE_ID] = id;
   texts[CHANNEL] = fields.channel;
+  texts[PROVIDER] = (fields as { provider?: string }).provider ?? null;
   texts[PART_KEY] = fields.smsId ?? `#${fields.part ?? 1}`;
   texts[RECEIVED_AT] = fields.receivedAt;
   texts[UPDATED_DATE] = fields.updatedDate;

@@ -14,6 +14,7 @@ import { compareDates, compareReceived, MessageFold, RANK_FINAL, rankOf, superse
 import type { MessageStatus } from "./tracker.ts";
 import {
   CAMPAIGN,
+  PROVIDER,
   COUNTRY,
   DELIVERED,
   DETAILED_STATUS,
@@ -34,7 +35,7 @@ import {
 /** What `report` reads of one message; `forEach` reuses one object for all of them. */
 export type MessageSummary = Pick<
   MessageStatus,
-  "outcome" | "cost" | "latency" | "status" | "detailedStatus" | "country" | "operator" | "campaignTrackingId" | "label"
+  "outcome" | "cost" | "latency" | "status" | "detailedStatus" | "country" | "operator" | "campaignTrackingId" | "label" | "provider"
 >;
 
 const NONE = -1;
@@ -47,7 +48,8 @@ OUTCOME_NAMES[FAILED] = "failed";
 OUTCOME_NAMES[OTHER] = "unknown"; // a hand-written outcome: neither delivered nor failed
 const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 /** The per-message fields, in `#about` order; the first non-null value seen is kept. */
-const ABOUT = [COUNTRY, OPERATOR, CAMPAIGN, LABEL];
+const ABOUT = [COUNTRY, OPERATOR, CAMPAIGN, LABEL, PROVIDER];
+const ABOUT_FIELDS = ABOUT.length;
 const INITIAL = 1 << 12;
 
 /**
@@ -137,7 +139,7 @@ export class MessageTable {
   #parts = new Float64Array(INITIAL);
   #firstPart = new Int32Array(INITIAL);
   /** country, operator, campaignTrackingId, label: value ids, 4 per message. */
-  #about = new Int32Array(INITIAL * 4);
+  #about = new Int32Array(INITIAL * ABOUT_FIELDS);
 
   // Per part.
   #partCount = 0;
@@ -173,8 +175,8 @@ export class MessageTable {
     const m = this.#ids.id(bytes, starts[MESSAGE_ID]!, ends[MESSAGE_ID]!);
     if (m === known) this.#newMessage(m);
     if (Number.isFinite(r.declaredParts) && r.declaredParts > this.#parts[m]!) this.#parts[m] = r.declaredParts;
-    const about = m * 4;
-    for (let i = 0; i < 4; i++) {
+    const about = m * ABOUT_FIELDS;
+    for (let i = 0; i < ABOUT_FIELDS; i++) {
       const field = ABOUT[i]!;
       if (this.#about[about + i] === NONE && starts[field]! >= 0)
         this.#about[about + i] = this.#values.id(bytes, starts[field]!, ends[field]!);
@@ -224,6 +226,7 @@ export class MessageTable {
       operator: null,
       campaignTrackingId: null,
       label: null,
+      provider: "",
     };
     const order: number[] = [];
     const fold = this.#fold;
@@ -240,10 +243,12 @@ export class MessageTable {
       summary.latency = fold.latency();
       summary.status = fold.status(OUTCOME_NAMES[this.#state[decisive]! & 7], this.#text(this.#status[decisive]!));
       summary.detailedStatus = this.#text(this.#detailed[decisive]!);
-      summary.country = this.#text(this.#about[m * 4]!);
-      summary.operator = this.#text(this.#about[m * 4 + 1]!);
-      summary.campaignTrackingId = this.#text(this.#about[m * 4 + 2]!);
-      summary.label = this.#text(this.#about[m * 4 + 3]!);
+      const about = m * ABOUT_FIELDS;
+      summary.country = this.#text(this.#about[about]!);
+      summary.operator = this.#text(this.#about[about + 1]!);
+      summary.campaignTrackingId = this.#text(this.#about[about + 2]!);
+      summary.label = this.#text(this.#about[about + 3]!);
+      summary.provider = this.#text(this.#about[about + 4]!) ?? "";
       visit(summary);
     }
   }
@@ -306,11 +311,11 @@ export class MessageTable {
     if (m >= this.#parts.length) {
       this.#parts = grow(this.#parts, m + 1);
       this.#firstPart = grow(this.#firstPart, m + 1);
-      this.#about = grow(this.#about, (m + 1) * 4);
+      this.#about = grow(this.#about, (m + 1) * ABOUT_FIELDS);
     }
     this.#parts[m] = 1;
     this.#firstPart[m] = NONE;
-    this.#about.fill(NONE, m * 4, m * 4 + 4);
+    this.#about.fill(NONE, m * ABOUT_FIELDS, (m + 1) * ABOUT_FIELDS);
   }
 
   #newPart(key: number, number: number): number {

@@ -37,6 +37,7 @@ export type StatusFields = Pick<
   LogEntry,
   | "receivedAt"
   | "kind"
+  | "provider"
   | "channel"
   | "outcome"
   | "final"
@@ -79,6 +80,8 @@ export interface PartStatus {
 export interface MessageStatus {
   /** The message's id: its `messageId`, or its `trackingId` on channels without one (Viber, two-step). */
   messageId: string;
+  /** Who reported it (`routee`, `twilio`, ...). */
+  provider: string;
   channel: Channel;
   outcome: MessageOutcome;
   /** How many parts the message has (the largest `parts` or `part` seen, at least 1). */
@@ -107,6 +110,7 @@ interface PartState extends PartStatus {
 
 interface MessageState {
   messageId: string;
+  provider: string;
   channel: Channel;
   parts: number;
   partStates: PartState[];
@@ -159,6 +163,7 @@ export class MessageTracker {
     if (!message) {
       message = {
         messageId: id,
+        provider: entry.provider,
         channel: entry.channel ?? "sms",
         parts: 1,
         partStates: [],
@@ -278,6 +283,7 @@ function derive(state: MessageState): MessageStatus {
   const decisive = parts[fold.decisive()];
   return {
     messageId: state.messageId,
+    provider: state.provider,
     channel: state.channel,
     outcome,
     parts: state.parts,

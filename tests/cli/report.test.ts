@@ -108,3 +108,25 @@ describe("sms-status report", () => {
     expect(runCli(["report", "--since", "1h", "--until", "2h", log]).code).toBe(2);
   });
 });
+
+describe("report --by provider", () => {
+  it("counts each provider's messages apart, from the log and from the database alike", async () => {
+    const { reportEntry, routeeReport } = await import("../helpers/utils.ts");
+    const { renderJsonl } = await import("../../src/core/render.ts");
+    const { openSqlStore, SqlStatus } = await import("../../src/store/sql/index.ts");
+    const mixed = join(dir, "providers.log");
+    const entries = [1, 2, 3].map((n) => {
+      const entry = reportEntry(routeeReport({ messageId: `p-${n}` }), new Date(Date.UTC(2024, 4, 1, 10, 0, n)));
+      if (n === 3) entry.provider = "twilio";
+      return entry;
+    });
+    writeFileSync(mixed, entries.map((e) => renderJsonl(e)).join(""));
+    const fromLog = await new LogStatus([mixed]).report({ by: "provider" });
+    expect(fromLog.groups!.map((g) => [g.key, g.messages])).toEqual([["routee", 2], ["twilio", 1]]);
+    const store = await openSqlStore(`sqlite://${join(dir, "providers.db")}`);
+    await store.write(entries.map((entry) => ({ entry })));
+    const fromDb = await new SqlStatus(store.sql, "sqlite").report({ by: "provider" });
+    expect(fromDb.groups).toEqual(fromLog.groups);
+    await store.close();
+  });
+});

@@ -55,6 +55,7 @@ function expected(lines: string[]): MessageSummary[] {
     operator: m.operator,
     campaignTrackingId: m.campaignTrackingId,
     label: m.label,
+    provider: m.provider,
   }));
 }
 

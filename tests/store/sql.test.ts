@@ -170,7 +170,8 @@ for (const engine of ENGINES) {
           const fresh = await store.write(batch);
           batch.forEach(({ entry }, j) => fresh[j] && tracker.add(entry));
         }
-        const rows: any[] = await store.sql`SELECT * FROM sms_status_messages ORDER BY message_id, first_report`;
+        const rows: any[] = await store.sql`SELECT m.*, (SELECT provider FROM sms_status_reports WHERE id = m.first_report) AS provider
+          FROM sms_status_messages m ORDER BY message_id, first_report`;
         const parts = new Map(rows.map((r) => [`${r.message_id} ${r.part_key}`, r]));
         let compared = 0;
         for (const message of tracker.messages()) {
@@ -208,8 +209,8 @@ for (const engine of ENGINES) {
         foldMessages(rows, (m) => folded.push({ ...m }));
         const expected = [...tracker.messages()]
           .sort((a, b) => (a.messageId < b.messageId ? -1 : 1))
-          .map(({ outcome, cost, latency, status, detailedStatus, country, operator, campaignTrackingId, label }) => ({
-            outcome, cost, latency, status, detailedStatus, country, operator, campaignTrackingId, label,
+          .map(({ outcome, cost, latency, status, detailedStatus, country, operator, campaignTrackingId, label, provider }) => ({
+            outcome, cost, latency, status, detailedStatus, country, operator, campaignTrackingId, label, provider,
           }));
         expect(folded).toEqual(expected);
       });

@@ -22,7 +22,7 @@ import type { Engine } from "./schema.ts";
 export type PartRead = Pick<
   PartRow,
   "message_id" | "part" | "parts" | "status" | "detailed_status" | "price" | "latency" | "country" | "operator" | "campaign_tracking_id" | "label"
-> & { outcome: Outcome; final: boolean | number };
+> & { outcome: Outcome; final: boolean | number; provider: string | null };
 
 export class SqlStatus implements StatusReader {
   /**
@@ -122,8 +122,10 @@ export class SqlStatus implements StatusReader {
       }
       for (const message of tracker.messages()) tally.add(message);
     } else {
+      // A part's provider is its first report's.
       const rows: PartRead[] = await sql`SELECT message_id, part, parts, outcome, final, status, detailed_status,
-        price, latency, country, operator, campaign_tracking_id, label
+        price, latency, country, operator, campaign_tracking_id, label,
+        (SELECT provider FROM sms_status_reports WHERE id = first_report) AS provider
         FROM sms_status_messages ${channel === "all" ? sql`` : sql`WHERE channel = ${channel}`}
         ORDER BY message_id, first_report`;
       foldMessages(rows, (m) => tally.add(m));
@@ -172,6 +174,7 @@ export function foldMessages(rows: PartRead[], visit: (message: MessageSummary) 
       operator: first.find((p) => p.operator !== null)?.operator ?? null,
       campaignTrackingId: first.find((p) => p.campaign_tracking_id !== null)?.campaign_tracking_id ?? null,
       label: first.find((p) => p.label !== null)?.label ?? null,
+      provider: first[0]!.provider ?? "",
     });
     start = end;
   }
