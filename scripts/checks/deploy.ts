@@ -177,7 +177,10 @@ async function checkLogrotate(): Promise<void> {
   proc.kill("SIGTERM");
   await proc.exited;
 
-  const files = readdirSync(logDir);
+  // The SQLite view beside the log (status.log.db and its -wal/-shm) follows the rename; logrotate's *.log leaves it.
+  const all = readdirSync(logDir);
+  const files = all.filter((f) => !f.startsWith("status.log.db"));
+  check("the SQLite view beside the log is not rotated", all.includes("status.log.db") && !all.some((f) => /\.db-\d/.test(f)), all.join(","));
   const rotated = files.filter((f) => f !== "status.log");
   check("the old log was renamed and a new one created", rotated.length === 1 && files.includes("status.log"), files.join(","));
   const ids = new Set<string>();
