@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:api`: the read API and forwarding, measured on this machine.
+ *
+ * 1. `GET /v1/messages/{id}` on the SQLite view: a log of MESSAGES reports is written, the server
+ *    started with --api-port, and wrk asks for random ids among them (target: 20,000 req/s).
+ * 2. Forwarding at full rate: wrk posts reports as fast as the server takes them while the server
+ *    forwards each to a local receiver; printed: reports/s in, forwarded/s, and the lag (entries
+ *    and seconds) when wrk stops and how long the rest takes to drain.
+ *
+ * Needs wrk (apt-get install wrk). Usage: npx bun scripts/bench/api.ts [--messages N] [--seconds S]
+ */
+import { spawnSync, which } from "bun";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { reportLine, routeeReport } from "../lib/samples.ts";
+import { killServers, spawnServer } from "../lib/startup.ts";
+
+const { values } = parseArgs({ options: { messages: { type: "string", default: "100000" }, seconds: { type: "string", default: "10" } } });
+const MESSAGES = Number(values.messages);
+const SECONDS = Number(values.seconds);
+if (!which("wrk")) {
+  console.error("bench:api: wrk is not installed (apt-get install -y wrk)");
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), "sms-status-bench-api-"));
+const LUA_GET = join(dir, "get.lua");
+const LUA_POST = resolve(import.meta.dir, "wrk.lua");
+
+/** wrk's requests/s and latency percentiles from its text output. */
+function wrk(url: string, script: string, seconds: number): { rps: number; p50: string; p99: string } {
+  const run = spawnSync(["wrk", "-c64", "-t1", `-d${seconds}s`, "--latency", "-s", script, url]);
+  const out = run.stdout.toString();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50: /50%\s+(\S+)/.exec(out)?.[1] ?? "?", p99: /99%\s+(\S+)/.exec(out)?.[1] ?? "?" };
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = text.split("\n").find((l) => l.startsWith(name));
+  return Number(line?.split(" ").pop() ?? NaN);
+}
+
+async function apiBench(): Promise<void> {
+  const log = join(dir, "api.log");
+  const lines: string[] = [];
+  for (let i = 0; i < MESSAGES; i++) lines.push(reportLine(routeeReport({ messageId: `m-${i}`, smsId: `s-${i}` }), new Date(Date.UTC(2024, 0, 1) + i)));
+  writeFileSync(log, lines.join(""));
+  writeFileSync(LUA_GET, `math.randomseed(7)\nrequest = function() return wrk.format("GET", "/v1/messages/m-" .. math.random(0, ${MESSAGES - 1})) end\n`);
+  // The view starts at the log's start when it has no file yet: wait until it has every message.
+  const server = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", log, "--api-port", "0", "--metrics-port", "0"]);
+  const api = /read API at (http:\/\/[^/]+)/.exec(server.stderr())![1]!;
+  const metrics = /metrics at (http:\S+)/.exec(server.stderr())![1]!;
+  const started = performance.now();
+  while ((await metric(metrics, "sms_status_view_applied_total")) < MESSAGES) await Bun.sleep(100);
+  console.log(`view: ${MESSAGES} reports applied from the log in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const result = wrk(api, LUA_GET, SECONDS);
+  console.log(`GET /v1/messages/{id} on SQLite (${MESSAGES} messages): ${Math.round(result.rps)} req/s, p50 ${result.p50}, p99 ${result.p99} (target 20,000 req/s)`);
+  server.proc.kill("SIGTERM");
+  await server.proc.exited;
+}
+
+async function forwardBench(): Promise<void> {
+  let received = 0;
+  const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => ((received += 1), new Response(null, { status: 204 })) });
+  const secret = join(dir, "secret");
+  writeFileSync(secret, "whsec_" + Buffer.from("bench-forwarding-key-0123456789abcdef").toString("base64"));
+  const log = join(dir, "forward.log");
+  const server = await spawnServer([
+    "--host", "127.0.0.1", "--port", "0", "--log", log, "--no-db", "--metrics-port", "0",
+    "--forward", `http://127.0.0.1:${app.port}/hooks`, "--forward-secret-file", secret,
+  ]);
+  const metrics = /metrics at (http:\S+)/.exec(server.stderr())![1]!;
+  const result = wrk(`${server.url}/sms/status`, LUA_POST, SECONDS);
+  const atStop = { entries: await metric(metrics, "sms_status_forward_lag_entries"), seconds: await metric(metrics, "sms_status_forward_lag_seconds") };
+  const forwardedAtStop = received;
+  const drainStart = performance.now();
+  const written = (await Bun.file(log).text()).split("\n").length - 1;
+  while ((await metric(metrics, "sms_status_forward_delivered_total")) < written && performance.now() - drainStart < 120_000) await Bun.sleep(100);
+  const drain = (performance.now() - drainStart) / 1000;
+  console.log(
+    `forwarding: ${Math.round(result.rps)} reports/s in (p99 ${result.p99}), ${Math.round(forwardedAtStop / SECONDS)} forwarded/s during the run; ` +
+      `lag when wrk stopped: ${atStop.entries} entries read and not yet forwarded, the oldest ${atStop.seconds.toFixed(2)} s old; ` +
+      `${written} written, all forwarded ${drain.toFixed(1)} s after wrk stopped (${received} requests in all)`,
+  );
+  server.proc.kill("SIGTERM");
+  await server.proc.exited;
+  app.stop(true);
+}
+
+try {
+  console.log(`${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}; load ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
+  await apiBench();
+  await forwardBench();
+} finally {
+  killServers();
+  rmSync(dir, { recursive: true, force: true });
+}
