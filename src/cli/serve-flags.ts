@@ -140,7 +140,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "api-token-file", key: "apiTokenFile", env: ["SMS_STATUS_API_TOKEN_FILE"], value: "FILE", default: "",
     help: "read the API token from a file", parse: readableFile },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
-    help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
+    help: "serve the OpenAPI document at /openapi/json", parse: boolean },
 ];
 
 /** Parse the `serve` command's arguments (after the command word) and the environment. */

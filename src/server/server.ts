@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { Forwarder } from "../forward/forwarder.ts";
 import { statusApi } from "../api/routes.ts";
+import dashboard from "../dashboard/index.html";
 import { LogStatus } from "../store/log-status.ts";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
@@ -141,7 +142,10 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           port: config.apiPort,
           hostname: config.apiHost,
           idleTimeout: 0, // the live stream stays open; it sends a heartbeat
-          fetch: apiApp(config).handle,
+          // The page and its bundled script and styles (no data: every figure is fetched with the token).
+          routes: { "/dashboard": dashboard },
+          development: false,
+          fetch: apiApp(config, metrics).handle,
         });
   const metricsServer =
     config.metricsPort === null
@@ -181,11 +185,11 @@ export function forwardStatePath(config: ServeConfig, url: string): string {
 }
 
 /** The read API's app: the log's status (the database's, once it serves one), errors without internals. */
-function apiApp(config: ServeConfig): AnyElysia {
+function apiApp(config: ServeConfig, metrics: Metrics): AnyElysia {
   return new Elysia()
     .onError(function answerUnhandled({ code }) {
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route (try /v1/openapi.json)" });
       return answer(500, { error: "internal", message: "internal error" });
     })
-    .use(statusApi({ reader: new LogStatus([config.log]), log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined }));
+    .use(statusApi({ reader: new LogStatus([config.log]), log: config.format === "jsonl" ? config.log : undefined, token: config.apiToken ?? undefined, health: () => metrics.health() }));
 }
