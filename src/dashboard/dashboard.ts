@@ -307,10 +307,18 @@ async function openMessage(id: string): Promise<void> {
     for (const p of m?.partStatuses ?? [])
       partsBody.append(row([String(p.part ?? "–"), p.key, el("td", p.status ?? "–", p.outcome), p.detailedStatus ?? "–", money(p.price), String(p.reports)], [4, 5]));
     const current = new Map<string, any>((m?.partStatuses ?? []).map((p: any) => [p.key, p]));
-    for (const r of found.reports) {
-      const part = current.get(r.smsId ?? `#${r.part ?? 1}`);
-      const isCurrent = part && part.receivedAt === r.receivedAt && part.status === r.status;
-      const effect = !part ? "–" : isCurrent ? "current" : r.receivedAt < part.receivedAt ? `superseded by ${part.status}` : `ignored: ${part.status} ranks higher`;
+    const partOf = (r: any) => current.get(r.smsId ?? `#${r.part ?? 1}`);
+    // The report that set a part's status is its last one with that arrival time and status.
+    const setter = new Map<any, number>();
+    found.reports.forEach((r: any, i: number) => {
+      const part = partOf(r);
+      if (part && part.receivedAt === r.receivedAt && part.status === r.status) setter.set(part, i);
+    });
+    for (const [i, r] of (found.reports as any[]).entries()) {
+      const part = partOf(r);
+      const at = part ? setter.get(part) : undefined;
+      const isCurrent = at === i;
+      const effect = at === undefined ? "–" : isCurrent ? "current" : i < at ? `superseded by ${part.status}` : `ignored: ${part.status} ranks higher`;
       reportsBody.append(row([time(r.receivedAt), String(r.part ?? "–"), el("td", r.status ?? r.kind, isCurrent ? r.outcome : "superseded"), r.detailedStatus ?? "–", effect]));
     }
   } catch (error: any) {
@@ -373,6 +381,12 @@ for (const th of $("breakdown").querySelectorAll<HTMLElement>("th"))
     else [sortKey, sortDir] = [th.dataset.key!, th.dataset.key === "key" ? 1 : -1];
     renderBreakdown();
   };
+
+// Charts follow the page's width (a phone turned, a window resized).
+window.addEventListener("resize", () => {
+  volumePlot?.setSize({ width: chartWidth("chart-volume"), height: 220 });
+  failurePlot?.setSize({ width: chartWidth("chart-failures"), height: 200 });
+});
 
 void refresh().then(() => document.body.setAttribute("data-ready", "1"));
 void follow();
