@@ -145,7 +145,9 @@ function chartWidth(id: string): number {
 }
 
 async function loadSeries(): Promise<void> {
-  const { step } = chosenWindow();
+  const { step, since, until } = chosenWindow();
+  // The x axis is the whole window, however few buckets hold callbacks.
+  const x = { time: true, range: [Date.parse(since) / 1000, (until ? Date.parse(until) : Date.now()) / 1000] as [number, number] };
   const series = await api(`/v1/series?${query({ step })}`);
   $("step-note").textContent = `status callbacks per ${step}`;
   const buckets: any[] = series.buckets;
@@ -164,7 +166,7 @@ async function loadSeries(): Promise<void> {
         { label: "failed", stroke: "#b42318", width: 1.5 },
         { label: "delivery rate %", stroke: "#6941c6", width: 2, dash: [6, 4], scale: "%" },
       ],
-      scales: { "%": { range: [0, 100] } },
+      scales: { x, "%": { range: [0, 100] } },
       axes: [{}, { label: "callbacks" }, { side: 1, scale: "%", label: "rate %", grid: { show: false } }],
     },
     [xs, buckets.map((b) => b.reports), buckets.map((b) => b.delivered), buckets.map((b) => b.failed), rate],
@@ -178,6 +180,7 @@ async function loadSeries(): Promise<void> {
       height: 200,
       cursor: { drag: { x: false, y: false } },
       series: [{}, ...reasons.map((r, i) => ({ label: r, stroke: PALETTE[i], width: 1.5 }))],
+      scales: { x },
       axes: [{}, { label: "failed" }],
     },
     [xs, ...reasons.map((r) => buckets.map((b) => b.failures[r] ?? 0))],

@@ -70,10 +70,10 @@ describe.skipIf(missing !== null)("the dashboard in Chromium", () => {
 
     await page.screenshot({ path: join(dir, "desktop.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
+    await page.waitForFunction("document.documentElement.scrollWidth <= 390");
     await page.screenshot({ path: join(dir, "phone.png"), fullPage: true });
     // The page is all usable at phone width: nothing wider than the screen but the scrolling tables.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     expect(foreign).toEqual([]);
   }, 30_000);
 
