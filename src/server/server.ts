@@ -8,7 +8,6 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { Forwarder } from "../forward/forwarder.ts";
 import { statusApi } from "../api/routes.ts";
-import dashboard from "../dashboard/index.html";
 import { LogStatus } from "../store/log-status.ts";
 import { Elysia, type AnyElysia } from "elysia";
 import { HEALTH_PATH } from "../core/defaults.ts";
@@ -135,6 +134,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics.watchForwarder(forwarder.url, forwarder.stats);
     forwarder.start();
   }
+  const dashboard = config.apiPort === null ? null : await loadDashboard();
   const apiServer =
     config.apiPort === null
       ? null
@@ -143,7 +143,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           hostname: config.apiHost,
           idleTimeout: 0, // the live stream stays open; it sends a heartbeat
           // The page and its bundled script and styles (no data: every figure is fetched with the token).
-          routes: { "/dashboard": dashboard },
+          ...(dashboard ? { routes: { "/dashboard": dashboard } } : {}),
           development: false,
           fetch: apiApp(config, metrics).handle,
         });
@@ -175,6 +175,19 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       await store.close();
     },
   };
+}
+
+/**
+ * The page (a Bun HTML import: bundled at start, embedded by `bun build --compile`). Loaded only
+ * for the API listener; the npm package's transpiled library does not carry it, and runs without.
+ */
+async function loadDashboard() {
+  try {
+    return (await import("./dashboard.ts")).default;
+  } catch {
+    console.error("sms-status: the dashboard is not in this build (the compiled binary and the source have it); the read API runs without it");
+    return null;
+  }
 }
 
 /** Where a forwarder keeps its position: beside the log (or in --forward-state-dir), one file per URL. */
