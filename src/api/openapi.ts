@@ -68,6 +68,19 @@ export function apiDocument(prefix = "") {
           responses: { 200: json("The report", { type: "object" }), 501: error("The log is too large to scan per request"), ...common },
         },
       },
+      [`${prefix}/v1/series`]: {
+        get: {
+          summary: "Status callbacks per minute, hour or day: received, delivered, failed, pending, failures by detailed status",
+          parameters: [...window.map((p) => (p.name === "since" ? { ...p, required: true } : p)), param("step", "minute, hour (default) or day; at most 10080 buckets")],
+          responses: { 200: json("Buckets in time order (only those with callbacks)", { type: "object" }), 501: error("The log is too large to scan per request"), ...common },
+        },
+      },
+      [`${prefix}/v1/health`]: {
+        get: {
+          summary: "Live figures: log or database writable, duplicate keys held, answer times against the 2 s budget, messages final, forwarding lag",
+          responses: { 200: json("The figures", { type: "object" }), 501: error("Served by the standalone server only"), ...common },
+        },
+      },
       [`${prefix}/v1/events`]: {
         get: {
           summary: "Server-Sent Events: every entry as it is written; resume with Last-Event-ID",

@@ -4,6 +4,7 @@
  */
 import { OUTCOMES } from "../core/outcome.ts";
 import { CHANNEL_FILTERS, GROUP_BY, type ChannelFilter, type GroupBy } from "../status/report.ts";
+import { STEPS, type SeriesQuery, type Step } from "../status/series.ts";
 import type { MessageListQuery } from "../store/store.ts";
 
 /** A query string the API refuses: answered 400 with this message. */
@@ -82,6 +83,21 @@ export function reportQuery(params: URLSearchParams, now = new Date()) {
     by: oneOf(params, "by", GROUP_BY, null) as GroupBy | null,
     channel: oneOf(params, "channel", CHANNEL_FILTERS, "sms") as ChannelFilter,
   };
+}
+
+/** Buckets a series may hold: a week by minute, about ten years by day. */
+export const MAX_BUCKETS = 10_080;
+const STEP_MS: Record<Step, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** `/v1/series`: a window (since required, until defaults to now) cut into at most MAX_BUCKETS steps. */
+export function seriesQuery(params: URLSearchParams, now = new Date()): Required<SeriesQuery> {
+  const { since, until } = window(params, now);
+  if (since === null) throw new QueryError("since is required (an ISO date or a duration such as 24h)");
+  const step = oneOf(params, "step", STEPS, "hour") as Step;
+  const end = until ?? now.toISOString();
+  if ((Date.parse(end) - Date.parse(since)) / STEP_MS[step] > MAX_BUCKETS)
+    throw new QueryError(`the window holds more than ${MAX_BUCKETS} ${step}s: choose a larger step`);
+  return { since, until, step, channel: oneOf(params, "channel", CHANNEL_FILTERS, "sms") as ChannelFilter };
 }
 
 /** The live stream's filters: entries of these kinds, outcomes, channels (each any when absent). */

@@ -10,7 +10,7 @@ import { answer } from "../http/answers.ts";
 import type { StatusReader } from "../store/store.ts";
 import { eventStream, positionOf, type EventStreamOptions } from "./events.ts";
 import { apiDocument } from "./openapi.ts";
-import { encodeCursor, eventFilter, messageListQuery, QueryError, reportQuery } from "./query.ts";
+import { encodeCursor, eventFilter, messageListQuery, QueryError, reportQuery, seriesQuery } from "./query.ts";
 
 export interface StatusApiOptions {
   reader: StatusReader;
@@ -21,6 +21,8 @@ export interface StatusApiOptions {
   /** Where the routes go in a host app. @default "" */
   prefix?: string;
   events?: EventStreamOptions;
+  /** Live figures for `/v1/health` (the server passes its metrics' `health()`); without it, 501. */
+  health?: () => unknown;
 }
 
 const NEEDS_DATABASE = () =>
@@ -70,6 +72,16 @@ export function statusApi(options: StatusApiOptions) {
         if (tooBig()) return NEEDS_DATABASE();
         return answer(200, await reader.report(query));
       }),
+    )
+    .get(`${prefix}/v1/series`, ({ request }) =>
+      answering(async () => {
+        const query = seriesQuery(new URL(request.url).searchParams);
+        if (tooBig()) return NEEDS_DATABASE();
+        return answer(200, await reader.series(query));
+      }),
+    )
+    .get(`${prefix}/v1/health`, () =>
+      options.health ? answer(200, options.health()) : answer(501, { error: "no_metrics", message: "health is served by the standalone server" }),
     )
     .get(`${prefix}/v1/events`, ({ request }) =>
       answering(async () => {

@@ -159,7 +159,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "no-db", key: "noDb", env: ["SMS_STATUS_NO_DB"], boolean: true, default: "false",
     help: "keep no SQLite view beside the log", parse: boolean },
   { flag: "docs", key: "docs", env: ["SMS_STATUS_DOCS"], boolean: true, default: "false",
-    help: "serve OpenAPI docs at /openapi (JSON at /openapi/json)", parse: boolean },
+    help: "serve the OpenAPI document at /openapi/json", parse: boolean },
   ...DATABASE_FLAGS,
 ];
 

@@ -89,7 +89,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       "sms-status: warning: neither --token nor --allow is set: anyone who finds the URL can write to the log\n",
     );
   if (server.apiPort !== null)
-    process.stderr.write(`sms-status: read API at http://${config.apiHost.includes(":") ? `[${config.apiHost}]` : config.apiHost}:${server.apiPort}/v1/ (OpenAPI at /v1/openapi.json)\n`);
+    process.stderr.write(`sms-status: read API at http://${config.apiHost.includes(":") ? `[${config.apiHost}]` : config.apiHost}:${server.apiPort}/v1/ (OpenAPI at /v1/openapi.json), dashboard at /dashboard\n`);
   if (server.metricsPort !== null)
     process.stderr.write(`sms-status: metrics at http://${config.metricsHost}:${server.metricsPort}/metrics\n`);
   // Printed last: whoever waits for this line may signal the process at once.
@@ -97,7 +97,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     `sms-status ${VERSION} listening on ${config.host}:${server.port}; ` +
       `Routee callback URL: ${callbackUrl(config, server.port)}; ` +
       where(config) +
-      (config.docs ? "; API docs at /openapi" : "") +
+      (config.docs ? "; API docs at /openapi/json" : "") +
       "\n",
   );
 }

@@ -22,6 +22,18 @@ function labels(pairs: Record<string, string>): string {
   return body ? `{${body}}` : "";
 }
 
+/** What `Metrics.health()` gives. */
+export interface Health {
+  /** Whether the log (or database) can be written; null when no store reports to these metrics. */
+  logWritable: boolean | null;
+  duplicateKeys: number;
+  /** Answers to reports since start: count, total seconds, cumulative counts per bucket (seconds). */
+  ack: { count: number; sumSeconds: number; buckets: { le: number; count: number }[] };
+  /** outcome -> channel -> messages. */
+  messagesFinal: Record<string, Record<string, number>>;
+  forwarders: { url: string; lagSeconds: number; pending: number; active: boolean; failures: number }[];
+}
+
 export class Metrics {
   readonly rejected = new Map<string, number>();
   readonly refused = new Map<string, number>();
@@ -40,6 +52,16 @@ export class Metrics {
     let byOutcome = this.#reports.get(kind);
     if (!byOutcome) this.#reports.set(kind, (byOutcome = new Map()));
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+  }
+
+  /** outcome -> channel -> messages that reached it. */
+  readonly #final = new Map<string, Map<string, number>>();
+
+  /** A message reached a final outcome (counted once per message, see http/setup.ts). */
+  messageFinal(outcome: string, channel: string): void {
+    let byChannel = this.#final.get(outcome);
+    if (!byChannel) this.#final.set(outcome, (byChannel = new Map()));
+    byChannel.set(channel, (byChannel.get(channel) ?? 0) + 1);
   }
 
   readonly #forwarders: { url: string; stats: ForwardStats }[] = [];
@@ -78,6 +100,22 @@ export class Metrics {
     this.#ackCount += 1;
   }
 
+  /** The figures the dashboard shows (`GET /v1/health`): read-only, no URL secrets. */
+  health(): Health {
+    const gauges = this.#gauges;
+    return {
+      logWritable: gauges.length === 0 ? null : gauges.every((g) => g.logWritable()),
+      duplicateKeys: gauges.reduce((total, g) => total + g.duplicateKeys(), 0),
+      ack: {
+        count: this.#ackCount,
+        sumSeconds: this.#ackSum,
+        buckets: ACK_BUCKETS.map((le, i) => ({ le, count: this.#ackCounts.slice(0, i + 1).reduce((a, b) => a + b, 0) })),
+      },
+      messagesFinal: Object.fromEntries([...this.#final].map(([outcome, byChannel]) => [outcome, Object.fromEntries(byChannel)])),
+      forwarders: this.#forwarders.map(({ url, stats }) => ({ url, lagSeconds: stats.lagSeconds, pending: stats.pending, active: stats.active, failures: stats.failures })),
+    };
+  }
+
   render(): string {
     const out: string[] = [];
     const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -85,6 +123,9 @@ export class Metrics {
     family("sms_status_reports_total", "counter", "Callbacks written to the log, by kind and outcome.");
     for (const [kind, byOutcome] of this.#reports)
       for (const [outcome, n] of byOutcome) out.push(`sms_status_reports_total${labels({ kind, outcome })} ${n}`);
+    family("sms_status_messages_final_total", "counter", "Messages that reached a final outcome (delivered or failed), by channel.");
+    for (const [outcome, byChannel] of this.#final)
+      for (const [channel, n] of byChannel) out.push(`sms_status_messages_final_total${labels({ outcome, channel })} ${n}`);
     family("sms_status_duplicates_total", "counter", "Retried reports answered 200 and not written again.");
     out.push(`sms_status_duplicates_total ${this.duplicates}`);
     family("sms_status_rejected_total", "counter", "Bodies refused as malformed, invalid or too large, by reason.");

@@ -53,14 +53,14 @@ export function setUpReceiver(options: SmsStatusOptions, lazy: boolean): Receive
       path: ownsJournal ? log : undefined,
     });
   const duplicates = options.dedupe === false || store.decidesDuplicates ? null : new DuplicateFilter(options.dedupe ?? {});
-  // Read once (up to 16 MiB of log), for both the duplicate filter and the message tracker.
-  const recent = duplicates || options.onMessageStatus ? [...store.recent()] : [];
+  // Read once (up to 16 MiB of log), for the duplicate filter and the message tracker.
+  const recent = [...store.recent()];
   duplicates?.rememberStored(recent, (entry) => byName.get(entry.provider)?.duplicateKey(entry) ?? null);
   const allow = Array.isArray(options.allow) ? new Allowlist({ allow: options.allow as string[] }) : (options.allow as Allowlist | undefined);
   // A list given as strings is resolved here; until then only its literal IPs and ranges match.
   if (Array.isArray(options.allow)) void allow!.start();
   const metrics = options.metrics ?? new Metrics();
-  const onWritten = hookRunner(options, recent);
+  const onWritten = hookRunner(options, recent, metrics);
   const path = options.path ?? DEFAULT_PATH;
   const routes = providers.map((provider) => ({
     provider,
@@ -96,9 +96,8 @@ function defaultHookError(error: unknown, entry: LogEntry, hook: HookName): void
 }
 
 /** Starts the user's hooks for a written entry without waiting for them; reports their failures. */
-function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[]): ((entry: LogEntry) => void) | undefined {
+function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[], metrics: Metrics): (entry: LogEntry) => void {
   const { onReport, onDelivered, onFailed, onMessageStatus } = options;
-  if (!onReport && !onDelivered && !onFailed && !onMessageStatus) return undefined;
   const onHookError = options.onHookError ?? defaultHookError;
   const report = (error: unknown, entry: LogEntry, hook: HookName) => {
     try {
@@ -115,17 +114,19 @@ function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[]): ((e
       .then(call)
       .catch((error: unknown) => report(error, entry, hook));
   };
-  let tracker: MessageTracker | null = null;
-  if (onMessageStatus) {
-    tracker = new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES });
-    for (const entry of recent) tracker.add(entry);
-  }
+  // One bounded tracker for the hook and the message-level metrics (sms_status_messages_final_total).
+  const tracker = new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES });
+  for (const entry of recent) tracker.add(entry);
   return function runHooks(entry) {
     if (onReport) start("onReport", entry, () => onReport(entry));
     if (onDelivered && entry.outcome === "delivered") start("onDelivered", entry, () => onDelivered(entry));
     if (onFailed && entry.outcome === "failed") start("onFailed", entry, () => onFailed(entry));
-    const change = tracker && statusChange(tracker, entry);
-    if (change) start("onMessageStatus", entry, () => onMessageStatus!(change.message, change.previous, entry));
+    const change = statusChange(tracker, entry);
+    if (!change) return;
+    // Counted once per message, when it first leaves pending (a later correction is not a second message).
+    const { message, previous } = change;
+    if (message.outcome !== "pending" && (previous === null || previous.outcome === "pending")) metrics.messageFinal(message.outcome, message.channel);
+    if (onMessageStatus) start("onMessageStatus", entry, () => onMessageStatus(message, previous, entry));
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * `sms-status --docs`: the standalone server's OpenAPI document and viewer, at /openapi and
- * /openapi/json. Only the CLI imports this module (dynamically), so `@elysiajs/openapi` is needed by
+ * `sms-status --docs`: the standalone server's OpenAPI document at /openapi/json. No viewer: the
+ * package's viewer loads its script from a CDN, and the binary fetches nothing from the internet. Only the CLI imports this module (dynamically), so `@elysiajs/openapi` is needed by
  * the server alone, never by apps that use the plugin.
  */
 import { openapi } from "@elysiajs/openapi";
@@ -9,6 +9,7 @@ import { VERSION } from "../core/version.ts";
 export function docs() {
   return openapi({
     path: "/openapi",
+    provider: null,
     documentation: {
       info: {
         title: "sms-status",

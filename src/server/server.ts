@@ -158,6 +158,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     metrics.watchView(view.stats);
     view.start();
   }
+  const dashboard = config.apiPort === null ? null : await loadDashboard();
   const apiServer =
     config.apiPort === null
       ? null
@@ -165,7 +166,10 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           port: config.apiPort,
           hostname: config.apiHost,
           idleTimeout: 0, // the live stream stays open; it sends a heartbeat
-          fetch: apiApp(config, readerOf(config, database, view)).handle,
+          // The page and its bundled script and styles (no data: every figure is fetched with the token).
+          ...(dashboard ? { routes: { "/dashboard": dashboard } } : {}),
+          development: false,
+          fetch: apiApp(config, readerOf(config, database, view), metrics).handle,
         });
   const metricsServer =
     config.metricsPort === null
@@ -235,6 +239,19 @@ function setReplica(store: SqlStore | LogCopyStore, config: ServeConfig, port: n
   if (sql instanceof SqlStore) sql.replica = `${hostname()}:${port}`;
 }
 
+/**
+ * The page (a Bun HTML import: bundled at start, embedded by `bun build --compile`). Loaded only
+ * for the API listener; the npm package's transpiled library does not carry it, and runs without.
+ */
+async function loadDashboard() {
+  try {
+    return (await import("./dashboard.ts")).default;
+  } catch {
+    console.error("sms-status: the dashboard is not in this build (the compiled binary and the source have it); the read API runs without it");
+    return null;
+  }
+}
+
 /** Where a forwarder keeps its position: beside the log (or in --forward-state-dir), one file per URL. */
 export function forwardStatePath(config: ServeConfig, url: string): string {
   const dir = config.forwardStateDir ?? dirname(resolve(config.log));
@@ -242,12 +259,12 @@ export function forwardStatePath(config: ServeConfig, url: string): string {
   return join(dir, `${basename(config.log)}.forward-${id}.json`);
 }
 
-/** The read API's app, answering from `reader` (the view when there is one), errors without internals. */
-function apiApp(config: ServeConfig, reader: StatusReader): AnyElysia {
+/** The read API's app, answering from `reader` (the database or the view when there is one), errors without internals. */
+function apiApp(config: ServeConfig, reader: StatusReader, metrics: Metrics): AnyElysia {
   return new Elysia()
     .onError(function answerUnhandled({ code }) {
       if (code === "NOT_FOUND") return answer(404, { error: "not_found", message: "no such route (try /v1/openapi.json)" });
       return answer(500, { error: "internal", message: "internal error" });
     })
-    .use(statusApi({ reader, log: config.format === "jsonl" && (config.databaseUrl === null || config.logGiven) ? config.log : undefined, token: config.apiToken ?? undefined }));
+    .use(statusApi({ reader, log: config.format === "jsonl" && (config.databaseUrl === null || config.logGiven) ? config.log : undefined, token: config.apiToken ?? undefined, health: () => metrics.health() }));
 }

@@ -125,7 +125,7 @@ function compareAscii(bytes: Uint8Array, at: number, bound: string): number {
 }
 
 /** A `receivedAt` not in `toISOString()` form (hand-edited logs), made comparable. */
-function normalise(at: string): string {
+export function normalise(at: string): string {
   const ms = Date.parse(at);
   return Number.isNaN(ms) ? at : new Date(ms).toISOString();
 }

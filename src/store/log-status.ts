@@ -9,6 +9,8 @@ import { parseEntry, readLines } from "../log/reader.ts";
 import { inChannel, type ChannelFilter, type Report, type ReportQuery } from "../status/report.ts";
 import { messageKey, MessageTracker } from "../status/tracker.ts";
 import { buildReport } from "./log-report.ts";
+import { buildSeries } from "./log-series.ts";
+import type { Series, SeriesQuery } from "../status/series.ts";
 import type { Lookup, StatusReader } from "./store.ts";
 
 /** Log bytes a request may scan; past this an API asks for the database. */
@@ -33,6 +35,10 @@ export class LogStatus implements StatusReader {
 
   report(query: ReportQuery): Promise<Report> {
     return buildReport(this.files, query);
+  }
+
+  series(query: SeriesQuery): Promise<Series> {
+    return buildSeries(this.files, query);
   }
 }
 

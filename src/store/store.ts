@@ -5,6 +5,7 @@
  */
 import type { LogEntry, ReceivedEntry } from "../core/entry.ts";
 import type { ChannelFilter, Report, ReportQuery } from "../status/report.ts";
+import type { Series, SeriesQuery } from "../status/series.ts";
 import type { MessageStatus } from "../status/tracker.ts";
 
 export interface StoreStats {
@@ -88,4 +89,6 @@ export interface StatusReader {
   lookup(id: string, channel?: ChannelFilter): Promise<Lookup | null>;
   /** Messages by outcome, rate, cost, failures and latency, within the query's window. */
   report(query: ReportQuery): Promise<Report>;
+  /** Status callbacks per minute, hour or day, by outcome and failure (status/series.ts). */
+  series(query: SeriesQuery): Promise<Series>;
 }

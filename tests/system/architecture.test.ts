@@ -19,6 +19,7 @@ const LAYERS: Record<string, number> = {
   forward: 2,
   http: 3,
   api: 3,
+  dashboard: 3, // the page's browser code: it talks to the API over HTTP only
   server: 4,
   cli: 5,
   ".": 6, // index.ts and cli.ts, the entry points

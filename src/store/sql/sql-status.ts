@@ -10,6 +10,7 @@ import type { EntryKind, LogEntry } from "../../core/entry.ts";
 import type { Outcome } from "../../core/outcome.ts";
 import { inChannel, ReportTally, type ChannelFilter, type Report, type ReportQuery } from "../../status/report.ts";
 import { MessageFold } from "../../status/rules.ts";
+import { seriesDefaults, SeriesTally, STEP_CHARS, type Series, type SeriesQuery } from "../../status/series.ts";
 import type { MessageSummary } from "../../status/table.ts";
 import { messageKey, MessageTracker } from "../../status/tracker.ts";
 import type { Lookup, MessageListQuery, MessagePage, StatusReader } from "../store.ts";
@@ -90,6 +91,24 @@ export class SqlStatus implements StatusReader {
   async lastId(): Promise<number> {
     const [{ id }] = await this.sql`SELECT COALESCE(MAX(id), 0) AS id FROM sms_status_reports`;
     return Number(id);
+  }
+
+  /** The buckets grouped in the database: one row per bucket, outcome and failure. */
+  async series(options: SeriesQuery): Promise<Series> {
+    const sql = this.sql;
+    const query = seriesDefaults(options);
+    const { since, until, channel } = query;
+    const chars = STEP_CHARS[query.step];
+    const rows: { bucket: string; outcome: string; reason: string | null; n: unknown }[] = await sql`
+      SELECT substr(received_at, 1, ${chars}) AS bucket, outcome, COALESCE(detailed_status, status) AS reason, COUNT(*) AS n
+      FROM sms_status_reports
+      WHERE kind = 'dlr'
+        AND ${since === null ? sql`TRUE` : sql`received_at >= ${since}`} AND ${until === null ? sql`TRUE` : sql`received_at < ${until}`}
+        AND ${channel === "all" ? sql`TRUE` : sql`(channel IS NULL OR channel = ${channel})`}
+      GROUP BY 1, 2, 3`;
+    const tally = new SeriesTally(query);
+    for (const row of rows) tally.add(row.bucket, row.outcome, row.outcome === "failed" ? row.reason : null, Number(row.n));
+    return tally.finish();
   }
 
   async report(query: ReportQuery): Promise<Report> {
