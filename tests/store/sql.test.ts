@@ -9,6 +9,7 @@ import type { LogEntry, ReceivedEntry } from "../../src/core/entry.ts";
 import { Metrics } from "../../src/http/metrics.ts";
 import { createReceiver } from "../../src/http/receiver.ts";
 import { routee } from "../../src/providers/routee/index.ts";
+import { ReportTally } from "../../src/status/report.ts";
 import { MessageTracker } from "../../src/status/tracker.ts";
 import { LogStatus } from "../../src/store/log-status.ts";
 import { parseEntry } from "../../src/log/reader.ts";
@@ -49,6 +50,7 @@ const STATUSES = [
   ["Queued", "Queued"],
   ["Sent", "Sent"],
   ["Delivered", "Delivered"],
+  ["Delivered", "Delivered to handset"],
   ["Undelivered", "Unknown Number"],
   ["Failed", "Expired"],
   ["Mystery", "Mystery"],
@@ -80,7 +82,7 @@ function randomReports(seed: number, count: number): LogEntry[] {
       smsId: m % 4 === 0 ? null : `m${seed}-${m}-${part}`,
       part,
       parts,
-      country: `C${m % 3}`,
+      country: `C${(m + part) % 3}`,
       operator: `O${m % 2}`,
       label: m % 5 === 0 ? null : "otp",
       price: rnd() < 0.3 ? null : Math.round(rnd() * 100) / 1000,
@@ -213,6 +215,15 @@ for (const engine of ENGINES) {
             outcome, cost, latency, status, detailedStatus, country, operator, campaignTrackingId, label,
           }));
         expect(folded).toEqual(expected);
+        // And the report summed by the database is the one summed from the tracker's messages.
+        for (const by of [null, "status", "country", "operator", "campaign", "label"] as const) {
+          const tally = new ReportTally(by);
+          for (const message of tracker.messages()) tally.add(message);
+          const report = await store.status().report({ by, channel: "all" });
+          expect({ ...report, files: [], lines: null, callbacks: null, channel: null, since: null, until: null }).toEqual({
+            ...tally.finish(), files: [], lines: null, callbacks: null, channel: null, since: null, until: null,
+          });
+        }
       });
     }
 
