@@ -113,6 +113,34 @@ export class ReportTally {
     this.#by = by;
   }
 
+  /**
+   * `count` messages summed already (a database's GROUP BY): of `outcome`, costing `micros`
+   * millionths together, grouped under `key`, failed for `reason`, or delivered with `latency`.
+   */
+  addCounted(count: number, outcome: MessageOutcome, micros: number, key: string | null): void {
+    this.#total[outcome] += count;
+    this.#total.micros += micros;
+    if (!this.#by) return;
+    let tally = this.#groups.get(key ?? NONE);
+    if (!tally) this.#groups.set(key ?? NONE, (tally = new Tally()));
+    tally[outcome] += count;
+    tally.micros += micros;
+  }
+
+  addFailures(reason: string, count: number): void {
+    this.#failures.set(reason, (this.#failures.get(reason) ?? 0) + count);
+  }
+
+  addLatency(latency: number, count: number): void {
+    if (this.#delivered + count > this.#latencies.length) {
+      const bigger = new Float64Array(Math.max(this.#latencies.length * 2, this.#delivered + count));
+      bigger.set(this.#latencies);
+      this.#latencies = bigger;
+    }
+    this.#latencies.fill(latency, this.#delivered, this.#delivered + count);
+    this.#delivered += count;
+  }
+
   add(message: MessageSummary): void {
     this.#total.add(message.outcome, message.cost);
     if (this.#by) {

@@ -1,10 +1,12 @@
 /** The SQLite view in a running server, its metrics, and prune/migrate on it. */
 import { afterAll, describe, expect, it } from "bun:test";
 import { SQL } from "bun";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseServeConfig } from "../../src/cli/serve-flags.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { SqlView } from "../../src/store/sql/view.ts";
+import { dlrLine } from "../../scripts/lib/samples.ts";
 import { routeeReport, runCli, status, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("view-");
@@ -67,5 +69,20 @@ describe("the SQLite view beside the log", () => {
     const migrated = runCli(["migrate", "--db", db]);
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain("schema at version 1");
+  });
+
+  it("goes on at once while the log has more, even when a read stops short of a full batch", async () => {
+    // 6,000 lines of 1.5 KB: more than one read's few MB, so the first read ends before 5,000 lines.
+    const log = join(dir, "d.log");
+    const text = "y".repeat(1000);
+    writeFileSync(log, Array.from({ length: 6000 }, (_, i) => dlrLine({ messageId: `d-${i}`, message: text }, new Date(Date.UTC(2024, 4, 1) + i))).join(""));
+    const view = new SqlView({ log, db: `${log}.db` });
+    await view.open();
+    const reads: boolean[] = [];
+    while (reads.length < 10 && (reads.push(await view.catchUp()), reads.at(-1))) {}
+    expect(view.stats.applied).toBe(6000);
+    // Every read that found lines asked for the next at once; the one that found none did not.
+    expect(reads.at(-1)).toBe(false);
+    await view.stop();
   });
 });

@@ -13,6 +13,7 @@ import { basename, dirname, join } from "node:path";
 import type { LogEntry } from "../../core/entry.ts";
 import { inodeOf, Outbox, type OutboxLine, type Position } from "../../log/outbox.ts";
 import { isGzip, parseEntry, readLines } from "../../log/reader.ts";
+import { ViewWriter } from "./apply.ts";
 import { openSqlStore, type SqlStore } from "./sql-store.ts";
 
 /** Lines per transaction: thousands keep up with the server's full rate at a few commits a second. */
@@ -62,12 +63,15 @@ function parsePosition(text: string | null): Position | null {
   return null;
 }
 
-/** Open the view's database: settings for a derived copy (a lost commit is re-applied from the log). */
-async function openView(db: string): Promise<SqlStore> {
+/**
+ * Open the view's database: the store (migrated; readers use it) and the writer that applies the
+ * log, with settings for a derived copy (a lost commit is re-applied from the log).
+ */
+async function openView(db: string): Promise<{ store: SqlStore; writer: ViewWriter }> {
   const store = await openSqlStore(sqliteUrl(db), { timeoutMs: VIEW_TIMEOUT_MS });
   // The log is durable; the view's position commits with its rows, so NORMAL loses nothing for good.
   await store.sql.unsafe("PRAGMA synchronous = NORMAL");
-  return store;
+  return { store, writer: new ViewWriter(db, VIEW_TIMEOUT_MS) };
 }
 
 /** Entries of `lines` (lines that are not entries are passed over, their position still counts). */
@@ -84,6 +88,7 @@ export class SqlView {
   readonly stats: ViewStats = { applied: 0, pending: 0, lagSeconds: 0, failures: 0 };
   readonly #options: Required<ViewOptions>;
   #store: SqlStore | null = null;
+  #writer: ViewWriter | null = null;
   #outbox: Outbox | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<void> | null = null;
@@ -99,7 +104,7 @@ export class SqlView {
 
   /** Open the database and the log at the saved position (or the log's start for a new view). */
   async open(): Promise<void> {
-    this.#store = await openView(this.#options.db);
+    ({ store: this.#store, writer: this.#writer } = await openView(this.#options.db));
     const saved = parsePosition(await this.#store.position());
     // A new view starts at the current log's start: inode 0 would mean "the file is gone".
     const from = saved ?? { ino: inodeOf(this.#options.log) ?? 0, offset: 0 };
@@ -156,10 +161,11 @@ export class SqlView {
     const oldest = entries[0] ? Date.parse(entries[0].receivedAt) : NaN;
     this.stats.lagSeconds = Number.isNaN(oldest) ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
     const last = lines[lines.length - 1]!;
-    await this.#store!.applyBatch(entries, positionText({ ino: last.ino, offset: last.end }));
+    this.#writer!.apply(entries, positionText({ ino: last.ino, offset: last.end }));
     this.stats.applied += entries.length;
     this.stats.pending = 0;
-    return lines.length >= max;
+    // Fewer than `max` lines may still not be the end (a read stops after a few MB): ask again.
+    return true;
   }
 
   /** Apply what is already in the log, then stop following and close the database. */
@@ -171,6 +177,7 @@ export class SqlView {
       if (this.#store) while (await this.catchUp()) {}
     } catch {}
     this.#outbox?.close();
+    this.#writer?.close();
     await this.#store?.close();
   }
 }
@@ -205,7 +212,7 @@ const ROTATED = /^[.-]\d[\w-]*(\.gz)?$/;
 export async function reindex(files: readonly string[], db: string): Promise<number> {
   const building = `${db}.reindex-${process.pid}`;
   for (const suffix of ["", "-wal", "-shm"]) rmSync(building + suffix, { force: true });
-  const store = await openView(building);
+  const { store, writer } = await openView(building);
   let applied = 0;
   try {
     for (const file of files) {
@@ -217,7 +224,7 @@ export async function reindex(files: readonly string[], db: string): Promise<num
           const entries = batch;
           batch = [];
           chain = chain.then(async () => {
-            await store.applyBatch(entries, positionText({ ino: 0, offset: 0 }));
+            writer.apply(entries, positionText({ ino: 0, offset: 0 }));
             applied += entries.length;
           });
         };
@@ -240,7 +247,7 @@ export async function reindex(files: readonly string[], db: string): Promise<num
             if (lines.length === 0) break;
             const entries = entriesOf(lines);
             const last = lines[lines.length - 1]!;
-            await store.applyBatch(entries, positionText({ ino: last.ino, offset: last.end }));
+            writer.apply(entries, positionText({ ino: last.ino, offset: last.end }));
             applied += entries.length;
           }
         } finally {
@@ -248,9 +255,13 @@ export async function reindex(files: readonly string[], db: string): Promise<num
         }
       }
     }
+    writer.close();
     // One file, no -wal beside it: the rename is the whole switch.
     await store.sql.unsafe("PRAGMA wal_checkpoint(TRUNCATE)");
   } catch (error) {
+    try {
+      writer.close();
+    } catch {}
     await store.close().catch(() => {});
     for (const suffix of ["", "-wal", "-shm"]) rmSync(building + suffix, { force: true });
     throw error;
