@@ -304,7 +304,7 @@ async function openMessage(id: string): Promise<void> {
     const m = found.message;
     $("m-summary").replaceChildren(
       m
-        ? el("span", `${m.outcome} · ${m.status ?? "–"}${m.detailedStatus ? ` (${m.detailedStatus})` : ""} · ${m.parts} part(s) · cost ${money(m.cost)} · ${m.channel} · ${[m.country, m.operator, m.label].filter(Boolean).join(" · ")}`, m.outcome)
+        ? el("span", `${m.outcome} · ${m.status ?? "–"}${m.detailedStatus ? ` (${m.detailedStatus})` : ""} · ${m.parts} part(s) · cost ${money(m.cost)} · ${m.provider ?? ""} ${m.channel} · ${[m.country, m.operator, m.label].filter(Boolean).join(" · ")}`, m.outcome)
         : el("span", "no message status (only inbound or campaign callbacks name this id)"),
     );
     for (const p of m?.partStatuses ?? [])
