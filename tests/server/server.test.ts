@@ -120,8 +120,9 @@ describe("the server on a real port", () => {
 
   it("stops cleanly: requests in flight are answered and logged", async () => {
     const { server, send, log } = await start();
-    const inFlight = Array.from({ length: 20 }, () => send(routeeReport()));
-    await Bun.sleep(1);
+    const inFlight = Array.from({ length: 50 }, () => send(routeeReport()));
+    // Stop once the server is answering: the rest are in flight or refused, never half-written.
+    await Promise.race(inFlight);
     await server.stop();
     const answers = await Promise.allSettled(inFlight);
     const acked = answers.filter((a) => a.status === "fulfilled" && a.value.status === 200).length;
