@@ -62,7 +62,20 @@ export function forwardReceiver(secret: string, path = ":memory:") {
 }
 
 if (import.meta.main) {
-  const receiver = forwardReceiver(process.env.SMS_STATUS_FORWARD_SECRET ?? "", process.env.DB ?? "forwarded.db");
-  const server = Bun.serve({ port: Number(process.env.PORT ?? 8080), fetch: receiver.handle });
-  console.error(`forward receiver listening on ${server.port}`);
+  const secret = process.env.SMS_STATUS_FORWARD_SECRET;
+  if (!secret?.startsWith("whsec_")) {
+    console.error("set SMS_STATUS_FORWARD_SECRET to the whsec_ secret the server signs with");
+    process.exit(2);
+  }
+  const db = process.env.DB ?? "forwarded.db";
+  const receiver = forwardReceiver(secret, db);
+  const server = Bun.serve({
+    port: Number(process.env.PORT ?? 8080),
+    async fetch(request) {
+      const answer = await receiver.handle(request);
+      console.error(`${request.headers.get("webhook-id")} -> ${answer.status}`);
+      return answer;
+    },
+  });
+  console.error(`forward receiver on port ${server.port}, statuses in ${db} (table sms_parts)`);
 }
