@@ -5,14 +5,7 @@
  */
 import { MAX_JSON_DEPTH, MAX_JSON_STRUCTURE } from "../core/defaults.ts";
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../core/bytes.ts";
 
 /**
  * Why `bytes` is too costly to parse (too deep, or too many values), or null when it is not.

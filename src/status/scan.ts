@@ -8,6 +8,7 @@
  * other than `dlr`) is not guessed at: `scanStatusLine` returns false and the caller parses the line
  * the ordinary way (`parseStatusFields`), then `fillFromFields` puts the result in the same form.
  */
+import { BACKSLASH, COMMA, DOT, MINUS, QUOTE, ZERO } from "../core/bytes.ts";
 import { declaredParts } from "./rules.ts";
 import { messageKey, type StatusFields } from "./tracker.ts";
 
@@ -99,12 +100,6 @@ const KEYS = [...LAYOUT.map(([key], i) => `${i === 0 ? "{" : ","}"${key}":`), ',
 const KINDS = LAYOUT.map(([, kind]) => kind);
 const FIELDS = LAYOUT.map(([, , field]) => field ?? -1);
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const COMMA = 0x2c;
-const ZERO = 0x30;
 const NULL = encoder.encode("null");
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
