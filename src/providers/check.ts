@@ -33,13 +33,6 @@ export function bodyCheck(schema: TObject): (body: unknown) => InvalidBody | nul
 
 export const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
-export function num(v: unknown): number | null {
-  if (typeof v === "number") return Number.isFinite(v) ? v : null;
-  if (typeof v !== "string" || v.trim() === "") return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
-
 /** Do two signatures match? Constant time for equal lengths; a length says nothing about the secret. */
 export function sameSignature(expected: string, presented: string): boolean {
   const a = Buffer.from(expected);
@@ -71,8 +64,3 @@ export const FAILED: Classification = { outcome: "failed", final: true };
 export const PENDING: Classification = { outcome: "pending", final: false };
 export const UNKNOWN: Classification = { outcome: "unknown", final: false };
 
-/** A status name looked up in a provider's table, case-insensitively; `unknown` and not final when absent. */
-export function classifyIn(table: Record<string, Classification>, status: string): Classification {
-  const key = status.toLowerCase();
-  return Object.hasOwn(table, key) ? table[key]! : UNKNOWN;
-}

@@ -9,7 +9,8 @@
  * back to the order received.
  */
 import { blankEntry, type LogEntry } from "../../core/entry.ts";
-import { num, str } from "../check.ts";
+import { str } from "../check.ts";
+import { num } from "../fields.ts";
 import { classify } from "./classify.ts";
 
 export const PROVIDER = "plivo";

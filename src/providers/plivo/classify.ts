@@ -8,7 +8,8 @@
  * plivo-node's message types; `rejected` is in Plivo's older callback docs.
  */
 import type { Classification } from "../../core/outcome.ts";
-import { classifyIn, DELIVERED, FAILED, PENDING } from "../check.ts";
+import { DELIVERED, FAILED, PENDING } from "../check.ts";
+import { lookupStatus } from "../fields.ts";
 
 export const PLIVO_STATUSES: Record<string, Classification> = {
   queued: PENDING,
@@ -22,5 +23,5 @@ export const PLIVO_STATUSES: Record<string, Classification> = {
 
 /** @example classify("undelivered") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  return classifyIn(PLIVO_STATUSES, status);
+  return lookupStatus(PLIVO_STATUSES, status);
 }

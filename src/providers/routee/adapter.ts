@@ -19,6 +19,7 @@
  * 422); every other object is recorded with what can be read from it.
  */
 import { blankEntry, type Channel, type LogEntry } from "../../core/entry.ts";
+import { num, obj, str } from "../fields.ts";
 import { classify } from "./classify.ts";
 import type { RouteeCallback } from "./schema.ts";
 
@@ -29,16 +30,6 @@ export type Body = Record<string, unknown>;
 /** The shapes above, as recognised. */
 export type Shape = "failover" | "campaign" | "verification" | "whatsapp" | "voice" | "viber" | "inbound" | "sms" | "other";
 
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const num = (v: unknown): number | null => {
-  if (typeof v === "number") return Number.isFinite(v) ? v : null;
-  if (typeof v === "string" && v.trim() !== "") {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-};
-const obj = (v: unknown): Body | null => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Body) : null);
 const same = (v: unknown, name: string) => typeof v === "string" && v.toLowerCase() === name;
 
 /** Which kind of Routee callback a body is (see the table above). */

@@ -7,7 +7,8 @@
  * received last wins (see docs/providers.md).
  */
 import { blankEntry, type LogEntry } from "../../core/entry.ts";
-import { num, str } from "../check.ts";
+import { str } from "../check.ts";
+import { num } from "../fields.ts";
 import { classify, TWILIO_INBOUND } from "./classify.ts";
 
 export const PROVIDER = "twilio";

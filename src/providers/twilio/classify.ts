@@ -7,7 +7,8 @@
  * accepted, scheduled, read, partially_delivered, canceled.
  */
 import type { Classification } from "../../core/outcome.ts";
-import { classifyIn, DELIVERED, FAILED, PENDING } from "../check.ts";
+import { DELIVERED, FAILED, PENDING } from "../check.ts";
+import { lookupStatus } from "../fields.ts";
 
 export const TWILIO_STATUSES: Record<string, Classification> = {
   accepted: PENDING, // a messaging service took it, no sender chosen yet
@@ -29,5 +30,5 @@ export const TWILIO_INBOUND = new Set(["receiving", "received"]);
 
 /** @example classify("undelivered") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  return classifyIn(TWILIO_STATUSES, status);
+  return lookupStatus(TWILIO_STATUSES, status);
 }

@@ -8,7 +8,8 @@
  * in the report.
  */
 import { blankEntry, type LogEntry } from "../../core/entry.ts";
-import { num, str } from "../check.ts";
+import { str } from "../check.ts";
+import { num } from "../fields.ts";
 import { classify } from "./classify.ts";
 
 export const PROVIDER = "vonage";

@@ -7,7 +7,8 @@
  * delivered; expired, failed, rejected, unknown → rejected; buffered ignored).
  */
 import type { Classification } from "../../core/outcome.ts";
-import { classifyIn, DELIVERED, FAILED, PENDING, UNKNOWN } from "../check.ts";
+import { DELIVERED, FAILED, PENDING, UNKNOWN } from "../check.ts";
+import { lookupStatus } from "../fields.ts";
 
 export const VONAGE_STATUSES: Record<string, Classification> = {
   accepted: PENDING, // the carrier accepted it
@@ -22,5 +23,5 @@ export const VONAGE_STATUSES: Record<string, Classification> = {
 
 /** @example classify("expired") // { outcome: "failed", final: true } */
 export function classify(status: string): Classification {
-  return classifyIn(VONAGE_STATUSES, status);
+  return lookupStatus(VONAGE_STATUSES, status);
 }
