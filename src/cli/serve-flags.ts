@@ -15,6 +15,13 @@ import {
 import { LOG_FORMATS } from "../core/render.ts";
 import { Allowlist, parseRanges } from "../http/access.ts";
 import { DEFAULT_PROVIDER, PROVIDERS, secretEnv } from "../providers/registry.ts";
+import { MAX_LINE_BYTES } from "../log/reader.ts";
+
+/**
+ * The largest --body-limit: every stored body must fit in a line the readers, the view and
+ * forwarding read (MAX_LINE_BYTES), and a rejected body's control characters take 6 bytes each.
+ */
+const MAX_BODY_LIMIT = Math.floor(MAX_LINE_BYTES / 6) - 1024;
 import type { ServeConfig } from "../server/config.ts";
 import { CHANNELS, EntryKind } from "../core/entry.ts";
 import { OUTCOMES } from "../core/outcome.ts";
@@ -97,7 +104,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
     help: "fdatasync each batch before answering (survives power loss; slower)", parse: boolean },
   { flag: "body-limit", key: "bodyLimit", env: ["SMS_STATUS_BODY_LIMIT"], value: "BYTES",
     default: String(DEFAULT_BODY_LIMIT), help: "largest accepted body; larger ones get 413",
-    parse: wholeNumber(256, 16 << 20) },
+    parse: wholeNumber(256, MAX_BODY_LIMIT) },
   { flag: "dedupe-keys", key: "dedupeKeys", env: ["SMS_STATUS_DEDUPE_KEYS"], value: "N",
     default: String(DEFAULT_DEDUPE_MAX_KEYS), help: "reports remembered to drop retries (0 turns it off; ~140 B each)",
     parse: wholeNumber(0, 10_000_000) },

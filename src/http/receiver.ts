@@ -70,6 +70,11 @@ export interface Receiver {
   health(): Promise<Response>;
 }
 
+/** A store's error for a public answer: an error code (`ENOSPC`) as it is, anything longer (a database's message) not. */
+function publicReason(error: string | null): string {
+  return error !== null && /^[A-Z][A-Z0-9_]{1,31}$/.test(error) ? error : "write failed";
+}
+
 export function createReceiver(options: ReceiverOptions): Receiver {
   const { provider, store, bodyLimit, metrics, token, allow, duplicates, onWritten } = options;
   const trustedProxies = parseRanges(options.trustProxy ?? []);
@@ -269,7 +274,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   async function health(): Promise<Response> {
     return (await store.probe())
       ? answer(200, { status: "ok" })
-      : answer(503, { status: "unavailable", error: store.lastError ?? "write failed" });
+      : answer(503, { status: "unavailable", error: publicReason(store.lastError) });
   }
 
   return { handle, health };

@@ -117,7 +117,9 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
   // framework's per-request work (the hot path); everything else is the Elysia app.
   const hotRoutes: Record<string, Record<string, (request: Request, server: Server<undefined>) => Promise<Response>>> = {};
   for (const { provider, path, receiver } of routes) {
-    const handle = (request: Request, server: Server<undefined>) => receiver.handle(request, server);
+    // The receiver never throws for what a client sends; should a bug make it, the answer is a bare 500.
+    const handle = (request: Request, server: Server<undefined>) =>
+      receiver.handle(request, server).catch(internalError);
     hotRoutes[path] = Object.fromEntries((provider.methods ?? ["POST"]).map((method) => [method, handle]));
   }
   const server = Bun.serve({
@@ -130,6 +132,9 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
     routes: hotRoutes,
     fetch: (request) => app.handle(withLongHost(request)),
+    // Never Bun's development error page (source paths, a stack) in an answer.
+    development: false,
+    error: internalError,
   });
   if (database instanceof SqlStore || database instanceof LogCopyStore) setReplica(database, config, server.port!);
   const forwarders = config.forward.map(
@@ -222,6 +227,12 @@ async function openDatabase(config: ServeConfig): Promise<Store> {
   if (!config.logGiven) return db;
   const copy = new FileStore(new FileJournal(config.log, { fsync: config.fsync }), { format: config.format });
   return new LogCopyStore(db, copy);
+}
+
+/** What an unexpected failure answers: a 500 without internals; the operator reads stderr. */
+function internalError(error: unknown): Response {
+  console.error("sms-status: internal error:", error);
+  return answer(500, { error: "internal", message: "internal error" });
 }
 
 /** Where the read API answers from: PostgreSQL, else the SQLite view, else the log files. */

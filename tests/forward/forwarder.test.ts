@@ -168,3 +168,18 @@ describe("forwarding", () => {
     expect(f.stats.delivered).toBe(0);
   });
 });
+
+describe("stopping", () => {
+  it("does not wait out a retry's backoff (a minute here)", async () => {
+    const log = join(dir, "stop.log");
+    writeFileSync(log, "");
+    // A port nothing listens on: every attempt fails at once and waits a minute before the next.
+    const f = new Forwarder({ log, url: "http://127.0.0.1:9/", secret: SECRET, statePath: join(dir, "stop.state"), backoffMs: 60_000, pollMs: 10, warn: () => {} });
+    f.start();
+    for (const line of lines("stop", 2)) appendFileSync(log, line.text);
+    await until(() => f.stats.failures >= 2, 5_000);
+    // Resolves at once; had it waited for the backoff, the test would time out.
+    await f.stop();
+    expect(f.stats.delivered).toBe(0);
+  });
+});

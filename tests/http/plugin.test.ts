@@ -174,6 +174,18 @@ describe("a journal of your own", () => {
   });
 });
 
+describe("GET /healthz of an unhealthy store of your own", () => {
+  it("answers 503 with an error code as it is, and never a longer message (a database's, with hosts)", async () => {
+    for (const [lastError, shown] of [["ENOSPC", "ENOSPC"], ["the database cannot be reached: connect ECONNREFUSED db.internal:5432", "write failed"]]) {
+      const journal: Journal = { ...stubJournal(() => Promise.resolve()), healthy: false, lastError: lastError as string, probe: async () => false };
+      const app = new Elysia().use(smsStatus({ journal }));
+      const res = await app.handle(new Request("http://localhost/healthz"));
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: "unavailable", error: shown });
+    }
+  });
+});
+
 describe("a journal that throws instead of rejecting", () => {
   it("still answers 503", async () => {
     const throwing = stubJournal(() => {

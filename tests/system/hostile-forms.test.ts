@@ -10,7 +10,7 @@ import { LogEntry } from "../../src/core/entry.ts";
 import { postForm, providerServer } from "../helpers/provider-server.ts";
 import { logLines } from "../helpers/utils.ts";
 
-const twilio = await providerServer("twilio", ["--twilio-unsigned", "--provider", "plivo", "--plivo-unsigned", "--body-limit", "4096"]);
+const twilio = await providerServer("twilio", ["--twilio-unsigned", "--provider", "plivo", "--plivo-unsigned", "--provider", "routee", "--body-limit", "4096"]);
 const plivoUrl = twilio.url.replace(/twilio$/, "plivo");
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const status = (sid: string, extra: Record<string, string> = {}) => ({ MessageSid: sid, MessageStatus: "delivered", To: "+15558675310", ...extra });
@@ -81,5 +81,13 @@ describe("hostile form and query callbacks", () => {
     const lines = await logLines(twilio.log);
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(Value.Check(LogEntry, JSON.parse(line))).toBe(true);
+  });
+});
+
+describe("values that throw when turned into text", () => {
+  it("an object with a hostile toString in a Routee failover message is recorded, not a 500", async () => {
+    const routee = twilio.url.replace(/\/twilio$/, "");
+    const res = await fetch(routee, { method: "POST", body: JSON.stringify({ trackingId: "t-1", messages: [{ type: { toString: 1 } }] }) });
+    expect(res.status).toBe(200);
   });
 });

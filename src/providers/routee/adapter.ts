@@ -142,7 +142,8 @@ export function routeeEntries(body: Body, receivedAt?: Date, shape: Shape = reco
       const entries = [flow];
       for (const item of body.messages as unknown[]) {
         const message = obj(item);
-        const channel = CHANNEL_OF_TYPE[String(message?.type).toLowerCase()];
+        const type = message?.type;
+        const channel = typeof type === "string" ? CHANNEL_OF_TYPE[type.toLowerCase()] : undefined;
         if (!message || !channel) continue;
         const entry = blankEntry(PROVIDER, "dlr", message, receivedAt, channel);
         fillStatus(entry, message, channel);

@@ -15,7 +15,10 @@ export function signedText(fields: Record<string, unknown>): string {
   let text = "";
   for (const name of Object.keys(fields).sort()) {
     if (name === "sig") continue;
-    text += `&${name}=${String(fields[name]).replace(/[&=]/g, "_")}`;
+    const value = fields[name];
+    // Only text and numbers are signed; anything else (an object in a JSON receipt) cannot match.
+    const shown = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : "";
+    text += `&${name}=${shown.replace(/[&=]/g, "_")}`;
   }
   return text;
 }

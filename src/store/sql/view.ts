@@ -137,8 +137,13 @@ export class SqlView {
       this.stats.failures += 1;
       this.#options.warn(`sms-status: view ${this.#options.db}: cannot apply the log (${(error as Error).message}); retrying`);
       // Start again from what the database holds: the failed batch was not committed.
-      this.#outbox?.close();
-      this.#outbox = new Outbox(this.#options.log, parsePosition(await this.#store!.position().catch(() => null)) ?? { ino: 0, offset: 0 });
+      try {
+        this.#outbox?.close();
+        this.#outbox = new Outbox(this.#options.log, parsePosition(await this.#store!.position().catch(() => null)) ?? { ino: 0, offset: 0 });
+      } catch (again) {
+        this.#outbox = null;
+        this.#options.warn(`sms-status: view ${this.#options.db}: cannot reopen the log (${(again as Error).message}); retrying`);
+      }
       this.#schedule(1000);
       return;
     }
