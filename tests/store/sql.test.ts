@@ -313,12 +313,16 @@ describe.skipIf(!pg)("SQL store on postgres, failing", () => {
     const receiver = createReceiver({ provider: routee, store, bodyLimit: 65536, duplicates: null, metrics: new Metrics() });
     const blocker = new SQL(url, { max: 1 });
     let release!: () => void;
+    let locked!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    const isLocked = new Promise<void>((r) => (locked = r));
     const locking = blocker.begin(async (tx) => {
       await tx`LOCK TABLE sms_status_reports IN ACCESS EXCLUSIVE MODE`;
+      locked();
       await held;
     });
-    await Bun.sleep(50);
+    // The write below must meet the lock: wait until the other transaction holds it.
+    await isLocked;
     const res = await receiver.handle(post("http://x/", routeeReport()), null);
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).not.toBeNull();
