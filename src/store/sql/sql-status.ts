@@ -164,10 +164,12 @@ export class SqlStatus implements StatusReader {
   }
 
   /**
-   * The current part rows summed in SQLite itself (a million messages in well under a second,
-   * where folding every row in JavaScript took seconds): one statement, so one snapshot.
-   * Each message's outcome, cost, latency and decisive part by the rules of `MessageFold`, then
-   * counts by outcome and group, failures by reason, and latencies by value (exact percentiles).
+   * The current part rows summed in SQLite itself (folding every row in JavaScript took seconds):
+   * one statement, so one snapshot. Each message's outcome, cost, latency and decisive part by the
+   * rules of `MessageFold`, then one GROUP BY of the messages by outcome, group, failure reason and
+   * latency (exact percentiles), which the tally splits. A message of one part row (the most) is
+   * read from the aggregates alone: the per-message subqueries and the decisive part's lookup
+   * cost more than the scan, so only messages of several part rows pay for them.
    */
   async #tallyInSql(tally: ReportTally, channel: ChannelFilter, by: GroupBy | null): Promise<void> {
     const onChannel = channel === "all" ? "" : "AND x.channel = $1";
@@ -175,30 +177,32 @@ export class SqlStatus implements StatusReader {
     const field = by === null || by === "status" || by === "provider" ? null : GROUP_COLUMN[by];
     // A message's other parts, for the (rarer) messages of several part rows.
     const parts = `FROM sms_status_messages x WHERE x.message_id = g.message_id ${onChannel}`;
-    const rows: { kind: string; outcome: MessageOutcome | null; key: string | null; latency: number | null; n: unknown; micros: unknown }[] =
+    const one = (column: string) => `CASE WHEN a.n = 1 THEN a.s_${column} ELSE d.${column} END`;
+    const rows: { outcome: MessageOutcome; key: string | null; reason: string | null; latency: number | null; n: unknown; micros: unknown }[] =
       await this.sql.unsafe(
         `WITH a AS (
-          SELECT MAX(parts) AS declared, SUM(outcome = 'delivered') AS delivered, MAX(final AND outcome = 'failed') AS failed,
+          SELECT COUNT(*) AS n, MAX(parts) AS declared, SUM(outcome = 'delivered') AS delivered, MAX(final AND outcome = 'failed') AS failed,
             SUM(floor(price * ${PRICE_SCALE} + 0.5)) AS micros, MAX(latency) AS latency,
-            CASE WHEN COUNT(*) = 1 THEN MIN(g.rowid) ELSE (SELECT x.rowid ${parts} ORDER BY ${DECISIVE_ORDER} LIMIT 1) END AS decisive,
+            MIN(g.outcome) AS s_outcome, MIN(g.status) AS s_status, MIN(g.detailed_status) AS s_detailed_status,
+            CASE WHEN COUNT(*) = 1 THEN NULL ELSE (SELECT x.rowid ${parts} ORDER BY ${DECISIVE_ORDER} LIMIT 1) END AS decisive,
             ${field === null ? "NULL" : `CASE WHEN COUNT(*) = 1 THEN MIN(g.${field}) ELSE (SELECT x.${field} ${parts} AND x.${field} IS NOT NULL ORDER BY x.first_report LIMIT 1) END`} AS gkey
           FROM sms_status_messages g ${where} GROUP BY g.message_id
-        ), m AS MATERIALIZED (
+        ), m AS (
           SELECT CASE WHEN a.failed THEN 'failed' WHEN a.delivered >= a.declared THEN 'delivered' ELSE 'pending' END AS outcome,
-            a.micros, a.latency, a.gkey, d.outcome AS d_outcome, d.status AS d_status, d.detailed_status AS d_detailed
-          FROM a JOIN sms_status_messages d ON d.rowid = a.decisive
+            a.micros, a.latency, a.gkey, ${one("outcome")} AS d_outcome, ${one("status")} AS d_status, ${one("detailed_status")} AS d_detailed
+          FROM a LEFT JOIN sms_status_messages d ON d.rowid = a.decisive
         )
-        SELECT 'o' AS kind, outcome, ${by === "status" ? `CASE WHEN outcome = 'pending' AND d_outcome = 'delivered' THEN '${PARTS_MISSING}' ELSE d_status END` : "gkey"} AS key,
-          NULL AS latency, COUNT(*) AS n, COALESCE(SUM(micros), 0) AS micros FROM m GROUP BY 2, 3
-        UNION ALL SELECT 'f', NULL, COALESCE(d_detailed, d_status, '${NONE}'), NULL, COUNT(*), 0 FROM m WHERE outcome = 'failed' GROUP BY 3
-        UNION ALL SELECT 'l', NULL, NULL, latency, COUNT(*), 0 FROM m WHERE outcome = 'delivered' AND latency IS NOT NULL GROUP BY 4`,
+        SELECT outcome, ${by === "status" ? `CASE WHEN outcome = 'pending' AND d_outcome = 'delivered' THEN '${PARTS_MISSING}' ELSE d_status END` : "gkey"} AS key,
+          CASE WHEN outcome = 'failed' THEN COALESCE(d_detailed, d_status, '${NONE}') END AS reason,
+          CASE WHEN outcome = 'delivered' THEN latency END AS latency, COUNT(*) AS n, COALESCE(SUM(micros), 0) AS micros
+        FROM m GROUP BY 1, 2, 3, 4`,
         channel === "all" ? [] : [channel],
       );
     for (const row of rows) {
       const n = Number(row.n);
-      if (row.kind === "o") tally.addCounted(n, row.outcome!, Number(row.micros), row.key);
-      else if (row.kind === "f") tally.addFailures(row.key!, n);
-      else tally.addLatency(Number(row.latency), n);
+      tally.addCounted(n, row.outcome, Number(row.micros), row.key);
+      if (row.reason !== null) tally.addFailures(row.reason, n);
+      if (row.latency !== null) tally.addLatency(Number(row.latency), n);
     }
   }
 }
