@@ -252,6 +252,24 @@ for (const engine of ENGINES) {
         expect(await fromDb.lookup(id)).toEqual(await fromLog.lookup(id));
     });
 
+    it.if(engine.name === "sqlite")("builds the report's rollup when a version 1 database migrates, with the log reader's report", async () => {
+      const lines = FIXTURE_LINES.filter((line, i) => parseEntry(line) !== null && FIXTURE_LINES.indexOf(line) === i);
+      const log = join(dir, "fixture-v1.log");
+      writeFixture(log, lines);
+      const url = `sqlite://${join(dir, "v1.db")}`;
+      const store = await open(url);
+      for (const line of lines) await store.write([received(parseEntry(line)!)]);
+      // What a database of version 1 holds: the part rows, no rollup.
+      await store.sql.unsafe("DROP TABLE sms_status_rollup");
+      await store.sql`UPDATE sms_status_schema SET version = 1`;
+      expect(await migrate(store.sql, "sqlite")).toBe(1);
+      const fromLog = new LogStatus([log]);
+      for (const query of [{}, ...(["status", "country", "operator", "campaign", "label"] as const).map((by) => ({ by }))]) {
+        const [a, b] = [await fromLog.report(query), await store.status().report(query)];
+        expect({ ...b, files: a.files }).toEqual(a);
+      }
+    });
+
     it("applies a batch from the log with its position, exactly once", async () => {
       const store = await open();
       const entries = [reportEntry(routeeReport()), reportEntry(routeeReport())];

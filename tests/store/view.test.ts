@@ -68,7 +68,7 @@ describe("the SQLite view beside the log", () => {
     expect(runCli(["prune", "--db", db]).code).toBe(2);
     const migrated = runCli(["migrate", "--db", db]);
     expect(migrated.code).toBe(0);
-    expect(migrated.stdout).toContain("schema at version 1");
+    expect(migrated.stdout).toContain("schema at version 2");
   });
 
   it("goes on at once while the log has more, even when a read stops short of a full batch", async () => {

@@ -8,6 +8,7 @@
 import { Database, type Statement } from "bun:sqlite";
 import type { LogEntry } from "../../core/entry.ts";
 import { compareReceived, supersedes } from "../../status/rules.ts";
+import { rollupRefresh } from "./rollup.ts";
 import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow, type ReportRow } from "./rows.ts";
 
 const REPORT_KEYS: (keyof ReportRow)[] = [
@@ -55,6 +56,7 @@ export class ViewWriter {
   readonly #readPart: Statement;
   readonly #writePart: Statement;
   readonly #savePosition: Statement;
+  readonly #refresh: Statement;
 
   /** `file` must already hold the schema (`openSqlStore` migrates it). */
   constructor(file: string, busyTimeoutMs = 60_000) {
@@ -72,6 +74,7 @@ export class ViewWriter {
       `INSERT INTO sms_status_messages (${PART_KEYS.join(", ")}) VALUES (${PART_KEYS.map(() => "?").join(", ")})
        ON CONFLICT (message_id, part_key) DO UPDATE SET ${PART_KEYS.slice(2).map((k) => `${k} = excluded.${k}`).join(", ")}`,
     );
+    this.#refresh = this.#db.prepare(rollupRefresh("?"));
     this.#savePosition = this.#db.prepare(
       "INSERT INTO sms_status_position (source, position) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET position = excluded.position",
     );
@@ -93,7 +96,12 @@ export class ViewWriter {
         const current = parts.get(key) ?? this.#stored(part.message_id, part.part_key);
         parts.set(key, applyPart(current, part));
       }
-      for (const part of parts.values()) this.#writePart.run(...(PART_KEYS.map((k) => sqlValue(part[k])) as never[]));
+      const touched = new Set<string>();
+      for (const part of parts.values()) {
+        this.#writePart.run(...(PART_KEYS.map((k) => sqlValue(part[k])) as never[]));
+        touched.add(part.message_id);
+      }
+      if (touched.size > 0) this.#refresh.run(JSON.stringify([...touched]));
       this.#savePosition.run(source, position);
       return fresh;
     })();

@@ -1,15 +1,15 @@
 /**
  * Message status read back from the database, with the same answers as the log readers
  * (store/log-status.ts, store/log-report.ts): `lookup` folds the message's report rows with the
- * `MessageTracker`, as the log reader folds its lines; `report` sums the current part rows of
- * `sms_status_messages` (or, within a --since/--until window, the report rows received in it,
- * as the log reader does) with the same `ReportTally`.
+ * `MessageTracker`, as the log reader folds its lines; `report` sums SQLite's per-message rollup
+ * (rollup.ts) or folds the current part rows of `sms_status_messages` (or, within a --since/--until
+ * window, the report rows received in it, as the log reader does) with the same `ReportTally`.
  */
 import type { SQL } from "bun";
 import type { EntryKind, LogEntry } from "../../core/entry.ts";
 import type { Outcome } from "../../core/outcome.ts";
 import { inChannel, ReportTally, type ChannelFilter, type GroupBy, type Report, type ReportQuery } from "../../status/report.ts";
-import { MessageFold, PARTS_MISSING, PRICE_SCALE, type MessageOutcome } from "../../status/rules.ts";
+import { MessageFold, type MessageOutcome } from "../../status/rules.ts";
 import { seriesDefaults, SeriesTally, STEP_CHARS, type Series, type SeriesQuery } from "../../status/series.ts";
 import type { MessageSummary } from "../../status/table.ts";
 import { messageKey, MessageTracker } from "../../status/tracker.ts";
@@ -140,9 +140,9 @@ export class SqlStatus implements StatusReader {
         if (inChannel(entry.channel, channel)) tracker.add(entry);
       }
       for (const message of tracker.messages()) tally.add(message);
-    } else if (this.engine === "sqlite" && query.by !== "provider") {
-      // (The provider is its first report's, not a column of the parts: --by provider folds below.)
-      await this.#tallyInSql(tally, channel, query.by ?? null);
+    } else if (this.engine === "sqlite" && query.by !== "provider" && channel !== "all") {
+      // The rollup is per channel; --by provider (its first report's) and --channel all fold below.
+      await this.#tallyRollup(tally, channel, query.by ?? null);
     } else {
       // A part's provider is its first report's.
       const rows: PartRead[] = await sql`SELECT message_id, part, parts, outcome, final, status, detailed_status,
@@ -163,42 +163,21 @@ export class SqlStatus implements StatusReader {
     };
   }
 
-  /**
-   * The current part rows summed in SQLite itself (a million messages in well under a second,
-   * where folding every row in JavaScript took seconds): one statement, so one snapshot.
-   * Each message's outcome, cost, latency and decisive part by the rules of `MessageFold`, then
-   * counts by outcome and group, failures by reason, and latencies by value (exact percentiles).
-   */
-  async #tallyInSql(tally: ReportTally, channel: ChannelFilter, by: GroupBy | null): Promise<void> {
-    const onChannel = channel === "all" ? "" : "AND x.channel = $1";
-    const where = channel === "all" ? "" : "WHERE g.channel = $1";
-    const field = by === null || by === "status" || by === "provider" ? null : GROUP_COLUMN[by];
-    // A message's other parts, for the (rarer) messages of several part rows.
-    const parts = `FROM sms_status_messages x WHERE x.message_id = g.message_id ${onChannel}`;
-    const rows: { kind: string; outcome: MessageOutcome | null; key: string | null; latency: number | null; n: unknown; micros: unknown }[] =
+  /** The channel's messages summed from the rollup (rollup.ts): one GROUP BY, so one snapshot. */
+  async #tallyRollup(tally: ReportTally, channel: string, by: GroupBy | null): Promise<void> {
+    const key = by === null || by === "provider" ? "NULL" : by === "status" ? "status" : GROUP_COLUMN[by];
+    const rows: { outcome: MessageOutcome; key: string | null; reason: string | null; latency: number | null; n: unknown; micros: unknown }[] =
       await this.sql.unsafe(
-        `WITH a AS (
-          SELECT MAX(parts) AS declared, SUM(outcome = 'delivered') AS delivered, MAX(final AND outcome = 'failed') AS failed,
-            SUM(floor(price * ${PRICE_SCALE} + 0.5)) AS micros, MAX(latency) AS latency,
-            CASE WHEN COUNT(*) = 1 THEN MIN(g.rowid) ELSE (SELECT x.rowid ${parts} ORDER BY ${DECISIVE_ORDER} LIMIT 1) END AS decisive,
-            ${field === null ? "NULL" : `CASE WHEN COUNT(*) = 1 THEN MIN(g.${field}) ELSE (SELECT x.${field} ${parts} AND x.${field} IS NOT NULL ORDER BY x.first_report LIMIT 1) END`} AS gkey
-          FROM sms_status_messages g ${where} GROUP BY g.message_id
-        ), m AS MATERIALIZED (
-          SELECT CASE WHEN a.failed THEN 'failed' WHEN a.delivered >= a.declared THEN 'delivered' ELSE 'pending' END AS outcome,
-            a.micros, a.latency, a.gkey, d.outcome AS d_outcome, d.status AS d_status, d.detailed_status AS d_detailed
-          FROM a JOIN sms_status_messages d ON d.rowid = a.decisive
-        )
-        SELECT 'o' AS kind, outcome, ${by === "status" ? `CASE WHEN outcome = 'pending' AND d_outcome = 'delivered' THEN '${PARTS_MISSING}' ELSE d_status END` : "gkey"} AS key,
-          NULL AS latency, COUNT(*) AS n, COALESCE(SUM(micros), 0) AS micros FROM m GROUP BY 2, 3
-        UNION ALL SELECT 'f', NULL, COALESCE(d_detailed, d_status, '${NONE}'), NULL, COUNT(*), 0 FROM m WHERE outcome = 'failed' GROUP BY 3
-        UNION ALL SELECT 'l', NULL, NULL, latency, COUNT(*), 0 FROM m WHERE outcome = 'delivered' AND latency IS NOT NULL GROUP BY 4`,
-        channel === "all" ? [] : [channel],
+        `SELECT outcome, ${key} AS key, reason, CASE WHEN outcome = 'delivered' THEN latency END AS latency,
+          COUNT(*) AS n, COALESCE(SUM(micros), 0) AS micros
+        FROM sms_status_rollup WHERE channel = $1 GROUP BY 1, 2, 3, 4`,
+        [channel],
       );
     for (const row of rows) {
       const n = Number(row.n);
-      if (row.kind === "o") tally.addCounted(n, row.outcome!, Number(row.micros), row.key);
-      else if (row.kind === "f") tally.addFailures(row.key!, n);
-      else tally.addLatency(Number(row.latency), n);
+      tally.addCounted(n, row.outcome, Number(row.micros), row.key);
+      if (row.reason !== null) tally.addFailures(row.reason, n);
+      if (row.latency !== null) tally.addLatency(Number(row.latency), n);
     }
   }
 }
@@ -210,17 +189,6 @@ const GROUP_COLUMN: Record<Exclude<GroupBy, "status" | "provider">, string> = {
   campaign: "campaign_tracking_id",
   label: "label",
 };
-
-const NONE = "(none)";
-
-/**
- * The part that speaks for a message (`MessageFold.decisive`), as an ORDER BY over its parts in
- * part order (then first reported): the first final failure, else the first part not delivered,
- * else the last.
- */
-const DECISIVE_ORDER = `CASE WHEN x.final AND x.outcome = 'failed' THEN 0 WHEN x.outcome <> 'delivered' THEN 1 ELSE 2 END,
-  CASE WHEN x.outcome = 'delivered' THEN -COALESCE(x.part, 0) ELSE COALESCE(x.part, 0) END,
-  CASE WHEN x.outcome = 'delivered' THEN -x.first_report ELSE x.first_report END`;
 
 const fold = new MessageFold();
 

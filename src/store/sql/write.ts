@@ -3,11 +3,13 @@
  * once (`ON CONFLICT (duplicate_key) DO NOTHING`: a retry, from any replica, is a duplicate), then
  * each new report's part upserted by the status rules (status/rules.ts), in the database itself:
  * a row changes only when the new report supersedes it (higher rank, then later `updated_ms`, then
- * later `received_at`), so late and repeated reports change nothing.
+ * later `received_at`), so late and repeated reports change nothing. On SQLite the touched
+ * messages' rollup rows (rollup.ts) are refreshed in the same transaction.
  */
 import type { SQL } from "bun";
 import type { ReceivedEntry } from "../../core/entry.ts";
 import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow } from "./rows.ts";
+import { rollupRefresh } from "./rollup.ts";
 import type { Engine } from "./schema.ts";
 
 /** Parameters per statement: PostgreSQL's limit is 65,535; SQLite's default is 32,766. */
@@ -32,6 +34,8 @@ const UPSERT = `ON CONFLICT (message_id, part_key) DO UPDATE SET
   latency = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.latency, m.latency) ELSE COALESCE(m.latency, excluded.latency) END,
   ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at"].map(pick).join(",\n  ")}
 RETURNING message_id`;
+
+const ROLLUP_REFRESH = rollupRefresh("$1");
 
 function chunks<T>(rows: T[], size: number): T[][] {
   if (rows.length <= size) return [rows];
@@ -83,5 +87,8 @@ export async function insertEntries(
   for (const round of rounds)
     for (const chunk of chunks(round, Math.floor(MAX_PARAMS[engine] / PART_COLUMNS)))
       await tx`INSERT INTO sms_status_messages AS m ${tx(chunk)} ${tx.unsafe(UPSERT)}`;
+  // SQLite's report reads the rollup: the touched messages' rows change in this transaction.
+  if (engine === "sqlite" && rounds.length > 0)
+    await tx.unsafe(ROLLUP_REFRESH, [JSON.stringify([...new Set(rounds[0]!.map((p) => p.message_id))])]);
   return fresh;
 }
