@@ -252,7 +252,8 @@ for (const engine of ENGINES) {
         expect(await fromDb.lookup(id)).toEqual(await fromLog.lookup(id));
     });
 
-    it.if(engine.name === "sqlite")("builds the report's rollup when a version 1 database migrates, with the log reader's report", async () => {
+    // The rollup is SQLite's (PostgreSQL has no such migration): the test exists for SQLite only, never skipped.
+    if (engine.name === "sqlite") it("builds the report's rollup when a version 1 database migrates, with the log reader's report", async () => {
       const lines = FIXTURE_LINES.filter((line, i) => parseEntry(line) !== null && FIXTURE_LINES.indexOf(line) === i);
       const log = join(dir, "fixture-v1.log");
       writeFixture(log, lines);
