@@ -164,6 +164,7 @@ export class Forwarder {
   }
 
   #take(line: OutboxLine): void {
+    // Parsed whole, so a torn line is never sent as a body; the body is the line itself (#deliver).
     const entry = parseEntry(line.text);
     const item: Pending = { line, done: false, receivedAt: entry ? Date.parse(entry.receivedAt) : Date.now() };
     this.#queue.push(item);
@@ -194,7 +195,8 @@ export class Forwarder {
   async #deliver(item: Pending, entry: LogEntry): Promise<void> {
     // Stable across retries and restarts: the same entry at the same place is the same message.
     const id = "msg_" + createHash("sha256").update(`${item.line.ino}:${item.line.end}:${item.line.text}`).digest("base64url").slice(0, 32);
-    const body = JSON.stringify({ type: `sms_status.${entry.kind}`, timestamp: entry.receivedAt, data: entry });
+    // The line is the entry's JSON: wrapped as it is.
+    const body = `{"type":${JSON.stringify(`sms_status.${entry.kind}`)},"timestamp":${JSON.stringify(entry.receivedAt)},"data":${item.line.text}}`;
     const started = Date.now();
     let delay = this.#options.backoffMs;
     while (!this.#stopped && this.stats.active) {

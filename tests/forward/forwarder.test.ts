@@ -167,4 +167,27 @@ describe("forwarding", () => {
     expect(calls).toBeLessThanOrEqual(5);
     expect(f.stats.delivered).toBe(0);
   });
+  it("sends the log line itself as data, byte for byte (a U+2028 stays escaped as the log has it)", async () => {
+    const log = join(dir, "bytes.log");
+    writeFileSync(log, "");
+    const bodies: string[] = [];
+    const app = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const body = await request.text();
+        verifier.verify(body, Object.fromEntries(request.headers));
+        bodies.push(body);
+        return new Response(null, { status: 204 });
+      },
+    });
+    const f = forwarder(log, `http://127.0.0.1:${app.port}/`, join(dir, "bytes.state"));
+    f.start();
+    const line = reportLine(routeeReport({ messageId: "bytes-1", smsId: "bytes-1-1", message: "Code 12\u2028 é" }), "2024-05-01T10:00:00.000Z");
+    expect(line).toContain("\\u2028");
+    appendFileSync(log, line);
+    await until(() => bodies.length === 1, 5_000);
+    app.stop(true);
+    expect(bodies[0]).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+  });
 });
