@@ -10,13 +10,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { Forwarder } from "../../src/forward/forwarder.ts";
+import { ForwarderThread } from "../../src/forward/thread.ts";
 import { readPosition } from "../../src/forward/state.ts";
 import { reportLine, routeeReport, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("forward-");
 const SECRET = "whsec_" + Buffer.from("forwarding-test-key-0123456789abcdef").toString("base64");
 const verifier = new Webhook(SECRET);
-const forwarders: Forwarder[] = [];
+const forwarders: (Forwarder | ForwarderThread)[] = [];
 const servers: Server[] = [];
 afterAll(async () => {
   await Promise.all(forwarders.map((f) => f.stop()));
@@ -189,5 +190,22 @@ describe("forwarding", () => {
     await until(() => bodies.length === 1, 5_000);
     app.stop(true);
     expect(bodies[0]).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+  });
+
+  it("runs in its own thread: delivers, reports its figures to this one, and saves its position on stop", async () => {
+    const log = join(dir, "thread.log");
+    const state = join(dir, "thread.state");
+    writeFileSync(log, "");
+    const receiver = await flakyReceiver(false);
+    const f = new ForwarderThread({ log, url: receiver.url, secret: SECRET, statePath: state, pollMs: 10, warn: () => {} });
+    forwarders.push(f);
+    await f.start();
+    // Started means the position is held: entries appended now are forwarded.
+    const sent = lines("thread", 10);
+    for (const line of sent) appendFileSync(log, line.text);
+    await until(() => f.stats.delivered === sent.length, 10_000);
+    expectComplete(receiver.got, sent);
+    await f.stop();
+    expect(readPosition(state)?.offset).toBe(Bun.file(log).size);
   });
 });
