@@ -97,6 +97,8 @@ export class Forwarder {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #saveTimer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
+  /** The pump waits for room in the window. */
+  #wantsRoom = false;
   readonly #abort = new AbortController();
 
   constructor(options: ForwarderOptions) {
@@ -147,10 +149,11 @@ export class Forwarder {
   #pump(): void {
     if (this.#stopped || !this.stats.active) return;
     let read = 0;
+    const room = this.#room();
+    // Reads in batches: each read takes a block of the file, so a few lines at a time cost a block each.
+    const full = room < this.#batch();
     try {
-      // Done entries behind an undelivered one keep only their position, not their text.
-      const room = Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
-      if (room > 0) {
+      if (!full) {
         for (const line of this.#outbox!.read(room)) {
           read++;
           this.#take(line);
@@ -160,7 +163,19 @@ export class Forwarder {
       this.#options.warn(`sms-status: forwarding cannot read ${this.#options.log}: ${(error as Error).message}`);
     }
     this.#updateLag();
-    this.#timer = setTimeout(() => this.#pump(), read > 0 ? 0 : this.#options.pollMs);
+    this.#timer = null;
+    // A full window waits for deliveries to make room (#finish wakes it), not for the poll.
+    if (full) this.#wantsRoom = true;
+    else this.#timer = setTimeout(() => this.#pump(), read > 0 ? 0 : this.#options.pollMs);
+  }
+
+  /** Entries the window has room for; done entries behind an undelivered one keep only their position. */
+  #room(): number {
+    return Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
+  }
+
+  #batch(): number {
+    return Math.max(1, Math.floor(this.#options.window / 4));
   }
 
   #take(line: OutboxLine): void {
@@ -262,11 +277,20 @@ export class Forwarder {
     }
   }
 
-  /** Mark delivered (or not to be sent), and move the position past every delivered entry at the front. */
+  /** Mark delivered (or not to be sent), move the position, and wake a pump waiting for room. */
   #finish(item: Pending): void {
     item.done = true;
     item.line.text = "";
     this.#undone -= 1;
+    this.#advance();
+    if (this.#wantsRoom && !this.#stopped && this.#room() >= this.#batch()) {
+      this.#wantsRoom = false;
+      this.#timer = setTimeout(() => this.#pump(), 0);
+    }
+  }
+
+  /** Move the position past every delivered entry at the front. */
+  #advance(): void {
     const from = this.#head;
     while (this.#head < this.#queue.length && this.#queue[this.#head]!.done) this.#head++;
     if (this.#head === from) return;

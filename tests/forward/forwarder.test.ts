@@ -4,14 +4,14 @@
  * survives a stop and a rotation; 410 stops forwarding.
  */
 import { afterAll, describe, expect, it } from "bun:test";
-import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { Forwarder } from "../../src/forward/forwarder.ts";
 import { ForwarderThread } from "../../src/forward/thread.ts";
-import { readPosition } from "../../src/forward/state.ts";
+import { readPosition, writePosition } from "../../src/forward/state.ts";
 import { reportLine, routeeReport, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("forward-");
@@ -190,6 +190,21 @@ describe("forwarding", () => {
     await until(() => bodies.length === 1, 5_000);
     app.stop(true);
     expect(bodies[0]).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+  });
+
+  it("reads on as soon as deliveries make room in a full window, without waiting for the next poll", async () => {
+    const log = join(dir, "window.log");
+    const state = join(dir, "window.state");
+    const sent = lines("window", 20);
+    writeFileSync(log, sent.map((l) => l.text).join(""));
+    writePosition(state, { ino: statSync(log).ino, offset: 0 });
+    const receiver = await flakyReceiver(false);
+    // The poll is a minute away: only a wake on delivery can get past the first window.
+    const f = new Forwarder({ log, url: receiver.url, secret: SECRET, statePath: state, window: 8, pollMs: 60_000, warn: () => {} });
+    forwarders.push(f);
+    f.start();
+    await until(() => f.stats.delivered === sent.length, 10_000);
+    expectComplete(receiver.got, sent);
   });
 
   it("runs in its own thread: delivers, reports its figures to this one, and saves its position on stop", async () => {
