@@ -21,6 +21,8 @@ export class ForwarderThread {
   readonly #warn: (message: string) => void;
   #worker: Worker | null = null;
   #stopped: Promise<void> | null = null;
+  /** The thread threw: it may never answer a stop. */
+  #failed = false;
 
   constructor(options: ForwarderOptions) {
     const { warn = (message: string) => console.error(message), ...rest } = options;
@@ -45,6 +47,7 @@ export class ForwarderThread {
         else if (message.type === "started") resolve();
       };
       worker.onerror = (event) => {
+        this.#failed = true;
         this.#warn(`sms-status: forwarding to ${redact(this.url)} failed: ${event.message}`);
         resolve();
       };
@@ -56,6 +59,10 @@ export class ForwarderThread {
   stop(): Promise<void> {
     const worker = this.#worker;
     if (worker === null) return Promise.resolve();
+    if (this.#failed) {
+      worker.terminate();
+      return Promise.resolve();
+    }
     this.#stopped ??= new Promise<void>((resolve) => {
       const done = () => {
         worker.terminate();
