@@ -1,8 +1,8 @@
 /**
- * A Forwarder in a worker thread, with the same face (`url`, `stats`, `start`, `stop`): at the
- * server's full rate, forwarding on the receiver's event loop fell behind (about 1,000 entries/s
- * against 9,000 reports/s in). Its stats are copied here as the worker sends them (every 200 ms),
- * for /metrics; its warnings are written here.
+ * A Forwarder in a worker thread, with the same face (`url`, `stats`, `start`, `stop`), so that
+ * reading, signing and sending do not compete with the receiver for the main event loop. Its
+ * stats are copied here as the worker sends them (every 200 ms), for /metrics; its warnings are
+ * written here.
  */
 import { webhookKey } from "./signature.ts";
 import { redact, type ForwarderOptions, type ForwardStats } from "./forwarder.ts";
