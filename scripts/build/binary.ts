@@ -7,7 +7,8 @@ import { VERSION } from "../../src/core/version.ts";
 
 const outfile = process.argv[2] ?? "dist/sms-status";
 const result = await Bun.build({
-  entrypoints: ["src/cli.ts"],
+  // The forwarding thread is its own entry point: `new Worker` loads it from inside the binary.
+  entrypoints: ["src/cli.ts", "src/forward/worker.ts"],
   compile: {
     outfile,
     autoloadDotenv: false,

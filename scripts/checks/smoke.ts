@@ -83,6 +83,21 @@ async function main() {
   check("SIGTERM exits 0", exitCode === 0, `exit ${exitCode}`);
   const total = readFileSync(logPath, "utf8").split("\n").length - 1;
   check("every acknowledged report is in the log after SIGTERM", total >= 1 + acked, `${total - 1} of ${acked}`);
+
+  // Forwarding runs in a worker thread, which the binary must carry inside it.
+  const bodies: string[] = [];
+  const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (r) => (bodies.push(await r.text()), new Response(null, { status: 204 })) });
+  writeFileSync(join(dir, "forward.secret"), "whsec_" + Buffer.from("smoke-forwarding-key-0123456789abcdef").toString("base64"));
+  const forwarding = await spawnServer(
+    ["--port", "0", "--host", "127.0.0.1", "--log", "logs/status.log", "--forward", `http://127.0.0.1:${app.port}/hooks`, "--forward-secret-file", "forward.secret"],
+    { command: [join(dir, "sms-status")], cwd: dir, env: { PATH: "/usr/bin:/bin" } },
+  );
+  const forwarded = await fetch(`http://127.0.0.1:${forwarding.port}/sms/status`, { method: "POST", body: JSON.stringify(report(201, "Delivered")) });
+  for (let i = 0; i < 50 && bodies.length === 0; i++) await Bun.sleep(100);
+  check("forwards a report to --forward, from its worker thread", forwarded.status === 200 && bodies.length === 1 && bodies[0]!.includes('"type":"sms_status.dlr"'), `${bodies.length} forwarded`);
+  forwarding.proc.kill("SIGTERM");
+  check("SIGTERM exits 0 while forwarding", (await forwarding.proc.exited) === 0);
+  app.stop(true);
 }
 
 await checks.run(main, () => rmSync(dir, { recursive: true, force: true }));

@@ -97,6 +97,8 @@ export class Forwarder {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #saveTimer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
+  /** The pump waits for room in the window. */
+  #wantsRoom = false;
   readonly #abort = new AbortController();
 
   constructor(options: ForwarderOptions) {
@@ -147,10 +149,11 @@ export class Forwarder {
   #pump(): void {
     if (this.#stopped || !this.stats.active) return;
     let read = 0;
+    const room = this.#room();
+    // Reads in batches: each read takes a block of the file, so a few lines at a time cost a block each.
+    const full = room < this.#batch();
     try {
-      // Done entries behind an undelivered one keep only their position, not their text.
-      const room = Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
-      if (room > 0) {
+      if (!full) {
         for (const line of this.#outbox!.read(room)) {
           read++;
           this.#take(line);
@@ -160,10 +163,23 @@ export class Forwarder {
       this.#options.warn(`sms-status: forwarding cannot read ${this.#options.log}: ${(error as Error).message}`);
     }
     this.#updateLag();
-    this.#timer = setTimeout(() => this.#pump(), read > 0 ? 0 : this.#options.pollMs);
+    this.#timer = null;
+    // A full window waits for deliveries to make room (#finish wakes it), not for the poll.
+    if (full) this.#wantsRoom = true;
+    else this.#timer = setTimeout(() => this.#pump(), read > 0 ? 0 : this.#options.pollMs);
+  }
+
+  /** Entries the window has room for; done entries behind an undelivered one keep only their position. */
+  #room(): number {
+    return Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
+  }
+
+  #batch(): number {
+    return Math.max(1, Math.floor(this.#options.window / 4));
   }
 
   #take(line: OutboxLine): void {
+    // Parsed whole, so a torn line is never sent as a body; the body is the line itself (#deliver).
     const entry = parseEntry(line.text);
     const item: Pending = { line, done: false, receivedAt: entry ? Date.parse(entry.receivedAt) : Date.now() };
     this.#queue.push(item);
@@ -194,7 +210,8 @@ export class Forwarder {
   async #deliver(item: Pending, entry: LogEntry): Promise<void> {
     // Stable across retries and restarts: the same entry at the same place is the same message.
     const id = "msg_" + createHash("sha256").update(`${item.line.ino}:${item.line.end}:${item.line.text}`).digest("base64url").slice(0, 32);
-    const body = JSON.stringify({ type: `sms_status.${entry.kind}`, timestamp: entry.receivedAt, data: entry });
+    // The line is the entry's JSON: wrapped as it is.
+    const body = `{"type":${JSON.stringify(`sms_status.${entry.kind}`)},"timestamp":${JSON.stringify(entry.receivedAt)},"data":${item.line.text}}`;
     const started = Date.now();
     let delay = this.#options.backoffMs;
     while (!this.#stopped && this.stats.active) {
@@ -260,11 +277,20 @@ export class Forwarder {
     }
   }
 
-  /** Mark delivered (or not to be sent), and move the position past every delivered entry at the front. */
+  /** Mark delivered (or not to be sent), move the position, and wake a pump waiting for room. */
   #finish(item: Pending): void {
     item.done = true;
     item.line.text = "";
     this.#undone -= 1;
+    this.#advance();
+    if (this.#wantsRoom && !this.#stopped && this.#room() >= this.#batch()) {
+      this.#wantsRoom = false;
+      this.#timer = setTimeout(() => this.#pump(), 0);
+    }
+  }
+
+  /** Move the position past every delivered entry at the front. */
+  #advance(): void {
     const from = this.#head;
     while (this.#head < this.#queue.length && this.#queue[this.#head]!.done) this.#head++;
     if (this.#head === from) return;

@@ -6,7 +6,7 @@
 import type { Server } from "bun";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { Forwarder } from "../forward/forwarder.ts";
+import { ForwarderThread } from "../forward/thread.ts";
 import { statusApi } from "../api/routes.ts";
 import { LogStatus } from "../store/log-status.ts";
 import { SqlStatus } from "../store/sql/index.ts";
@@ -122,24 +122,9 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       receiver.handle(request, server).catch(internalError);
     hotRoutes[path] = Object.fromEntries((provider.methods ?? ["POST"]).map((method) => [method, handle]));
   }
-  const server = Bun.serve({
-    port: config.port,
-    hostname: config.host,
-    // Above the limit, so that the receiver answers an oversized body itself (JSON, counted in the
-    // metrics); Bun's own bare 413 only stops bodies beyond this, whatever they claim.
-    maxRequestBodySize: config.bodyLimit + TRANSPORT_SLACK_BYTES,
-    idleTimeout: config.idleTimeout,
-    ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
-    routes: hotRoutes,
-    fetch: (request) => app.handle(withLongHost(request)),
-    // Never Bun's development error page (source paths, a stack) in an answer.
-    development: false,
-    error: internalError,
-  });
-  if (database instanceof SqlStore || database instanceof LogCopyStore) setReplica(database, config, server.port!);
   const forwarders = config.forward.map(
     (url) =>
-      new Forwarder({
+      new ForwarderThread({
         log: config.log,
         url,
         secret: config.forwardSecret!,
@@ -148,10 +133,31 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
         timeoutMs: config.forwardTimeout * 1000,
       }),
   );
-  for (const forwarder of forwarders) {
-    metrics.watchForwarder(forwarder.url, forwarder.stats);
-    forwarder.start();
+  for (const forwarder of forwarders) metrics.watchForwarder(forwarder.url, forwarder.stats);
+  // Before the port opens: the first start begins at the log's end, and no report may come in between.
+  await Promise.all(forwarders.map((forwarder) => forwarder.start()));
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      // Above the limit, so that the receiver answers an oversized body itself (JSON, counted in the
+      // metrics); Bun's own bare 413 only stops bodies beyond this, whatever they claim.
+      maxRequestBodySize: config.bodyLimit + TRANSPORT_SLACK_BYTES,
+      idleTimeout: config.idleTimeout,
+      ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
+      routes: hotRoutes,
+      fetch: (request) => app.handle(withLongHost(request)),
+      // Never Bun's development error page (source paths, a stack) in an answer.
+      development: false,
+      error: internalError,
+    });
+  } catch (error) {
+    // A thread would keep the process alive.
+    await Promise.all(forwarders.map((f) => f.stop()));
+    throw error;
   }
+  if (database instanceof SqlStore || database instanceof LogCopyStore) setReplica(database, config, server.port!);
   const view = !config.db ? null : new SqlView({ log: config.log, db: config.db });
   if (view) {
     await view.open().catch(async (error) => {

@@ -4,19 +4,20 @@
  * survives a stop and a rotation; 410 stops forwarding.
  */
 import { afterAll, describe, expect, it } from "bun:test";
-import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { Forwarder } from "../../src/forward/forwarder.ts";
-import { readPosition } from "../../src/forward/state.ts";
+import { ForwarderThread } from "../../src/forward/thread.ts";
+import { readPosition, writePosition } from "../../src/forward/state.ts";
 import { reportLine, routeeReport, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("forward-");
 const SECRET = "whsec_" + Buffer.from("forwarding-test-key-0123456789abcdef").toString("base64");
 const verifier = new Webhook(SECRET);
-const forwarders: Forwarder[] = [];
+const forwarders: (Forwarder | ForwarderThread)[] = [];
 const servers: Server[] = [];
 afterAll(async () => {
   await Promise.all(forwarders.map((f) => f.stop()));
@@ -166,6 +167,61 @@ describe("forwarding", () => {
     expect(calls).toBe(f.stats.attempts);
     expect(calls).toBeLessThanOrEqual(5);
     expect(f.stats.delivered).toBe(0);
+  });
+  it("sends the log line itself as data, byte for byte (a U+2028 stays escaped as the log has it)", async () => {
+    const log = join(dir, "bytes.log");
+    writeFileSync(log, "");
+    const bodies: string[] = [];
+    const app = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const body = await request.text();
+        verifier.verify(body, Object.fromEntries(request.headers));
+        bodies.push(body);
+        return new Response(null, { status: 204 });
+      },
+    });
+    const f = forwarder(log, `http://127.0.0.1:${app.port}/`, join(dir, "bytes.state"));
+    f.start();
+    const line = reportLine(routeeReport({ messageId: "bytes-1", smsId: "bytes-1-1", message: "Code 12\u2028 é" }), "2024-05-01T10:00:00.000Z");
+    expect(line).toContain("\\u2028");
+    appendFileSync(log, line);
+    await until(() => bodies.length === 1, 5_000);
+    app.stop(true);
+    expect(bodies[0]).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+  });
+
+  it("reads on as soon as deliveries make room in a full window, without waiting for the next poll", async () => {
+    const log = join(dir, "window.log");
+    const state = join(dir, "window.state");
+    const sent = lines("window", 20);
+    writeFileSync(log, sent.map((l) => l.text).join(""));
+    writePosition(state, { ino: statSync(log).ino, offset: 0 });
+    const receiver = await flakyReceiver(false);
+    // The poll is a minute away: only a wake on delivery can get past the first window.
+    const f = new Forwarder({ log, url: receiver.url, secret: SECRET, statePath: state, window: 8, pollMs: 60_000, warn: () => {} });
+    forwarders.push(f);
+    f.start();
+    await until(() => f.stats.delivered === sent.length, 10_000);
+    expectComplete(receiver.got, sent);
+  });
+
+  it("runs in its own thread: delivers, reports its figures to this one, and saves its position on stop", async () => {
+    const log = join(dir, "thread.log");
+    const state = join(dir, "thread.state");
+    writeFileSync(log, "");
+    const receiver = await flakyReceiver(false);
+    const f = new ForwarderThread({ log, url: receiver.url, secret: SECRET, statePath: state, pollMs: 10, warn: () => {} });
+    forwarders.push(f);
+    await f.start();
+    // Started means the position is held: entries appended now are forwarded.
+    const sent = lines("thread", 10);
+    for (const line of sent) appendFileSync(log, line.text);
+    await until(() => f.stats.delivered === sent.length, 10_000);
+    expectComplete(receiver.got, sent);
+    await f.stop();
+    expect(readPosition(state)?.offset).toBe(Bun.file(log).size);
   });
 });
 
