@@ -10,3 +10,9 @@ export interface Classification {
   /** A final status never changes again (Routee: Delivered, Undelivered, Failed, Unsent). */
   final: boolean;
 }
+
+/** The four classifications every provider's status table is made of (frozen: shared by all). */
+export const DELIVERED: Classification = Object.freeze({ outcome: "delivered", final: true });
+export const FAILED: Classification = Object.freeze({ outcome: "failed", final: true });
+export const PENDING: Classification = Object.freeze({ outcome: "pending", final: false });
+export const UNKNOWN: Classification = Object.freeze({ outcome: "unknown", final: false });

@@ -5,7 +5,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { Classification } from "../core/outcome.ts";
 import type { InvalidBody } from "./provider.ts";
 
 /** A decimal number as a string (form values are strings; some JSON bodies send numbers too). */
@@ -59,8 +58,4 @@ export function groupPairs(pairs: Iterable<[string, string]>): Map<string, strin
 /** Names in code-unit order, as the providers' SDKs sort them (`Object.keys(...).sort()`). */
 export const sortedNames = (groups: Map<string, string[]>) => [...groups.keys()].sort();
 
-export const DELIVERED: Classification = { outcome: "delivered", final: true };
-export const FAILED: Classification = { outcome: "failed", final: true };
-export const PENDING: Classification = { outcome: "pending", final: false };
-export const UNKNOWN: Classification = { outcome: "unknown", final: false };
 

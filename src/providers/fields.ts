@@ -7,7 +7,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
 import type { ReceivedEntry } from "../core/entry.ts";
 import { duplicateKey } from "../core/identity.ts";
-import type { Classification } from "../core/outcome.ts";
+import { UNKNOWN, type Classification } from "../core/outcome.ts";
 import type { CallbackRequest, InvalidBody, Provider } from "./provider.ts";
 
 export type Json = Record<string, unknown>;
@@ -59,7 +59,7 @@ export const opt = <T extends TSchema>(schema: T, description: string) =>
 /** A status name looked up case-insensitively; a name not in the table is `unknown`, not final. */
 export function lookupStatus(table: Record<string, Classification>, status: string | null): Classification {
   const key = status?.toLowerCase() ?? "";
-  return Object.hasOwn(table, key) ? table[key]! : { outcome: "unknown", final: false };
+  return Object.hasOwn(table, key) ? table[key]! : UNKNOWN;
 }
 
 /** A provider of JSON callbacks checked against `schema`, with a signature check when `verify` is given. */

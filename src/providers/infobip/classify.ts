@@ -7,11 +7,9 @@
  * Source: infobip.com/docs, "Message status codes" (PENDING_* intermediate; DELIVERED_TO_OPERATOR
  * intermediate; DELIVERED_TO_HANDSET final; UNDELIVERABLE_*, EXPIRED_*, REJECTED_* final).
  */
-import type { Classification } from "../../core/outcome.ts";
+import { FAILED, PENDING, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
-const PENDING: Classification = { outcome: "pending", final: false };
-const FAILED: Classification = { outcome: "failed", final: true };
 
 /** Status names that decide by themselves (lower case). */
 export const INFOBIP_NAMES: Record<string, Classification> = {

@@ -7,8 +7,7 @@
  * sent, failed, delivered, undelivered, read for WhatsApp; received for inbound), and
  * plivo-node's message types; `rejected` is in Plivo's older callback docs.
  */
-import type { Classification } from "../../core/outcome.ts";
-import { DELIVERED, FAILED, PENDING } from "../check.ts";
+import { DELIVERED, FAILED, PENDING, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
 export const PLIVO_STATUSES: Record<string, Classification> = {

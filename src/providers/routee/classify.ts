@@ -7,12 +7,8 @@
  * call flow (call states) and two-step verification.
  */
 import type { Channel } from "../../core/entry.ts";
-import type { Classification } from "../../core/outcome.ts";
+import { DELIVERED, FAILED, PENDING, UNKNOWN, type Classification } from "../../core/outcome.ts";
 
-const DELIVERED: Classification = { outcome: "delivered", final: true };
-const FAILED: Classification = { outcome: "failed", final: true };
-const PENDING: Classification = { outcome: "pending", final: false };
-const UNKNOWN: Classification = { outcome: "unknown", final: false };
 
 /** Per channel: status name (normalised) to outcome. */
 export const ROUTEE_STATUSES: Record<Channel, Record<string, Classification>> = {

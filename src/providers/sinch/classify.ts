@@ -6,11 +6,9 @@
  * Dispatched intermediate, the rest final); the Node SDK's `DeliveryStatusEnum` (Queued, Dispatched,
  * Aborted, Cancelled, Rejected, Deleted, Delivered, Failed, Expired, Unknown).
  */
-import type { Classification } from "../../core/outcome.ts";
+import { FAILED, PENDING, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
-const PENDING: Classification = { outcome: "pending", final: false };
-const FAILED: Classification = { outcome: "failed", final: true };
 
 export const SINCH_STATUSES: Record<string, Classification> = {
   queued: PENDING,

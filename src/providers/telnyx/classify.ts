@@ -7,11 +7,9 @@
  * Webhooks for Messaging" (message.finalized is sent once a message reaches a terminal state).
  * `expired` is not in the SDK's type but is listed among Telnyx's terminal statuses (issue 16): kept.
  */
-import type { Classification } from "../../core/outcome.ts";
+import { FAILED, PENDING, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
-const PENDING: Classification = { outcome: "pending", final: false };
-const FAILED: Classification = { outcome: "failed", final: true };
 
 export const TELNYX_STATUSES: Record<string, Classification> = {
   queued: PENDING,

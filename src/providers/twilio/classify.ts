@@ -6,8 +6,7 @@
  * `MessageStatus` type): queued, sending, sent, failed, delivered, undelivered, receiving, received,
  * accepted, scheduled, read, partially_delivered, canceled.
  */
-import type { Classification } from "../../core/outcome.ts";
-import { DELIVERED, FAILED, PENDING } from "../check.ts";
+import { DELIVERED, FAILED, PENDING, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
 export const TWILIO_STATUSES: Record<string, Classification> = {

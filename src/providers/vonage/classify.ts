@@ -6,8 +6,7 @@
  * Messages API's "SMS status callbacks" page, which maps DLR statuses (accepted → submitted;
  * delivered; expired, failed, rejected, unknown → rejected; buffered ignored).
  */
-import type { Classification } from "../../core/outcome.ts";
-import { DELIVERED, FAILED, PENDING, UNKNOWN } from "../check.ts";
+import { DELIVERED, FAILED, PENDING, UNKNOWN, type Classification } from "../../core/outcome.ts";
 import { lookupStatus } from "../fields.ts";
 
 export const VONAGE_STATUSES: Record<string, Classification> = {
