@@ -55,6 +55,12 @@ export const LogEntry = Type.Object(
     campaignName: Nullable(Type.String()),
     label: Nullable(Type.String()),
     poolName: Nullable(Type.String({ description: "The SMS pool of a pool report or pool inbound message" })),
+    sequence: Type.Optional(
+      Type.Number({
+        description:
+          "The provider's order of this report among the message's reports (Plivo's `Sequence`, Twilio's status order); only from providers that give one",
+      }),
+    ),
     report: Type.Unknown({ description: "The body as received (for `rejected`: the raw text)" }),
     error: Type.Optional(
       Type.Object({ reason: Type.String(), field: Type.Optional(Type.String()), message: Type.String() }),
@@ -126,6 +132,21 @@ export function blankEntry(
     poolName: null,
     report,
   };
+}
+
+/**
+ * Set the provider's ordering hint (`sequence`), which decides between two reports of a part when
+ * their ranks and dates do not. It goes before `report`, where readers that scan a line's fields
+ * in order (status/scan.ts) look for it; an entry without one has no `sequence` field at all.
+ */
+export function setSequence(entry: LogEntry, sequence: number | null): void {
+  if (sequence === null || !Number.isFinite(sequence)) return;
+  const { report, error } = entry;
+  delete (entry as Partial<LogEntry>).report;
+  delete entry.error;
+  entry.sequence = sequence;
+  entry.report = report;
+  if (error !== undefined) entry.error = error;
 }
 
 /** An entry a provider made from a callback, with the body's text when the entry records it whole. */

@@ -343,6 +343,7 @@ export function checkEntry(value: unknown): LogEntry | StatusFields | null {
     else if (typeof v !== "number" || !Number.isFinite(v)) return null;
   }
   if (e.channel !== undefined && e.channel !== null && !CHANNELS.includes(e.channel as Channel)) return null;
+  if (e.sequence !== undefined && (typeof e.sequence !== "number" || !Number.isFinite(e.sequence))) return null;
   const error = e.error as Record<string, unknown> | undefined;
   if (error !== undefined && (typeof error !== "object" || error === null || typeof error.reason !== "string" || typeof error.message !== "string"))
     return null;

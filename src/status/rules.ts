@@ -4,7 +4,9 @@
  * decides with these functions, so the rules cannot drift apart.
  *
  * - A part's current report is the **most final** one (final > known > unknown), then the one with
- *   the **latest `updatedDate`**, then the one **received last**: a late `Sent` never overrides
+ *   the **latest `updatedDate`**, then the **later in the provider's own order** (`sequence`, when
+ *   both reports carry one: Plivo numbers its callbacks, Twilio's statuses come in a known order
+ *   and carry no time), then the one **received last**: a late `Sent` never overrides
  *   `Delivered`, and the order in which reports (or rotated files) are read changes nothing.
  * - A message is `failed` when any part's current status is a final failure, `delivered` when
  *   every one of its parts is delivered, `pending` otherwise.
@@ -39,6 +41,8 @@ export function rankOf(final: boolean, outcome: Outcome): number {
  */
 export interface DateOrder {
   updatedDate(): number;
+  /** The providers' ordering hints (`compareSequence`); absent: they never decide. */
+  sequence?(): number;
   receivedAt(): number;
 }
 
@@ -47,7 +51,15 @@ export function supersedes(rank: number, currentRank: number, dates: DateOrder):
   if (rank !== currentRank) return rank > currentRank;
   const updated = dates.updatedDate();
   if (updated !== 0) return updated > 0;
+  const sequence = dates.sequence?.() ?? 0;
+  if (sequence !== 0) return sequence > 0;
   return dates.receivedAt() > 0;
+}
+
+/** Which of two reports comes later in the provider's order (-1, 0, 1); 0 unless both have one. */
+export function compareSequence(a: number | null | undefined, b: number | null | undefined): number {
+  if (typeof a !== "number" || typeof b !== "number" || Number.isNaN(a) || Number.isNaN(b)) return 0;
+  return Math.sign(a - b);
 }
 
 const UTC_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;

@@ -53,6 +53,8 @@ export class ScannedReport {
   price = NaN;
   /** NaN for null. */
   latency = NaN;
+  /** The provider's ordering hint (`sequence`), NaN when the entry has none. */
+  sequence = NaN;
 }
 
 // Value kinds of the layout.
@@ -100,6 +102,8 @@ const KEYS = [...LAYOUT.map(([key], i) => `${i === 0 ? "{" : ","}"${key}":`), ',
 const KINDS = LAYOUT.map(([, kind]) => kind);
 const FIELDS = LAYOUT.map(([, , field]) => field ?? -1);
 
+/** The optional field between `poolName` and `report` (core/entry.ts `setSequence`). */
+const SEQUENCE_KEY = encoder.encode(',"sequence":');
 const NULL = encoder.encode("null");
 const TRUE = encoder.encode("true");
 const FALSE = encoder.encode("false");
@@ -161,6 +165,12 @@ export function scanStatusLine(bytes: Uint8Array, start: number, end: number, ou
       else if (kind === PRICE) out.price = lastNumber;
       else out.latency = lastNumber;
     }
+  }
+  out.sequence = NaN;
+  if (matches(bytes, at, end, SEQUENCE_KEY)) {
+    at = readNumber(bytes, at + SEQUENCE_KEY.length, end);
+    if (at < 0) return false;
+    out.sequence = lastNumber;
   }
   if (!matches(bytes, at, end, KEYS[KINDS.length]!)) return false;
   // Without an id or an smsId the ordinary path builds the report (a rare, hand-made case).
@@ -273,5 +283,6 @@ export function fillFromFields(fields: StatusFields, out: ScannedReport): boolea
   out.declaredParts = declaredParts(fields.parts, fields.part);
   out.price = fields.price === null ? NaN : Number(fields.price);
   out.latency = fields.latency === null ? NaN : Number(fields.latency);
+  out.sequence = typeof fields.sequence === "number" ? fields.sequence : NaN;
   return true;
 }

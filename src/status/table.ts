@@ -10,7 +10,7 @@
  */
 import type { Outcome } from "../core/outcome.ts";
 import { ByteInterner, grow } from "./byte-interner.ts";
-import { compareDates, compareReceived, MessageFold, RANK_FINAL, rankOf, supersedes, type DateOrder } from "./rules.ts";
+import { compareDates, compareReceived, compareSequence, MessageFold, RANK_FINAL, rankOf, supersedes, type DateOrder } from "./rules.ts";
 import type { MessageStatus } from "./tracker.ts";
 import {
   CAMPAIGN,
@@ -152,6 +152,8 @@ export class MessageTable {
   #detailed = new Int32Array(INITIAL);
   #price = new Float64Array(INITIAL);
   #latency = new Float64Array(INITIAL);
+  /** The current report's `sequence`, NaN for none. */
+  #sequence = new Float64Array(INITIAL);
   readonly #updated = new DateColumn(true);
   readonly #received = new DateColumn(false);
   readonly #fold = new MessageFold();
@@ -160,6 +162,7 @@ export class MessageTable {
     p: 0,
     r: new ScannedReport(),
     updatedDate: () => this.#compare(this.#updated, this.#against.p, this.#against.r, UPDATED_DATE, true),
+    sequence: () => compareSequence(this.#against.r.sequence, this.#sequence[this.#against.p]),
     receivedAt: () => this.#compare(this.#received, this.#against.p, this.#against.r, RECEIVED_AT, false),
   };
 
@@ -300,6 +303,7 @@ export class MessageTable {
   #take(p: number, r: ScannedReport, rank: number): void {
     const { bytes, starts, ends } = r;
     this.#state[p] = (rank << 3) | r.outcome;
+    this.#sequence[p] = r.sequence;
     this.#status[p] = starts[STATUS]! < 0 ? NONE : this.#values.id(bytes, starts[STATUS]!, ends[STATUS]!);
     this.#detailed[p] =
       starts[DETAILED_STATUS]! < 0 ? NONE : this.#values.id(bytes, starts[DETAILED_STATUS]!, ends[DETAILED_STATUS]!);
@@ -330,6 +334,7 @@ export class MessageTable {
       this.#detailed = grow(this.#detailed, need);
       this.#price = grow(this.#price, need);
       this.#latency = grow(this.#latency, need);
+      this.#sequence = grow(this.#sequence, need);
     }
     this.#next[p] = NONE;
     this.#key[p] = key;

@@ -22,6 +22,7 @@ import type { Channel, LogEntry } from "../core/entry.ts";
 import type { Outcome } from "../core/outcome.ts";
 import {
   compareDates,
+  compareSequence,
   compareReceived,
   declaredParts,
   MessageFold,
@@ -55,6 +56,7 @@ export type StatusFields = Pick<
   | "operator"
   | "campaignTrackingId"
   | "label"
+  | "sequence"
 >;
 
 /** One part's current state. */
@@ -103,9 +105,10 @@ export interface MessageStatus {
   reports: number;
 }
 
-/** Internal part record; `rank` is kept so each new report compares in O(1). */
+/** Internal part record; `rank` and `sequence` are kept so each new report compares in O(1). */
 interface PartState extends PartStatus {
   rank: number;
+  sequence: number | undefined;
 }
 
 interface MessageState {
@@ -203,6 +206,7 @@ export class MessageTracker {
         latency: entry.latency,
         reports: 1,
         rank,
+        sequence: entry.sequence,
       });
       return true;
     }
@@ -216,6 +220,7 @@ export class MessageTracker {
       part.updatedDate = entry.updatedDate;
       part.receivedAt = entry.receivedAt;
       part.rank = rank;
+      part.sequence = entry.sequence;
       // A part is charged once: the current report's price, else the one an earlier report gave.
       if (entry.price !== null) part.price = entry.price;
       if (entry.latency !== null) part.latency = entry.latency;
@@ -265,6 +270,7 @@ export function messageKey(entry: Pick<StatusFields, "kind" | "messageId" | "tra
 function datesAgainst(entry: StatusFields, current: PartState): DateOrder {
   return {
     updatedDate: () => compareDates(entry.updatedDate, current.updatedDate),
+    sequence: () => compareSequence(entry.sequence, current.sequence),
     receivedAt: () => compareReceived(entry.receivedAt, current.receivedAt),
   };
 }
@@ -287,7 +293,7 @@ function derive(state: MessageState): MessageStatus {
     channel: state.channel,
     outcome,
     parts: state.parts,
-    partStatuses: parts.map(({ rank: _rank, ...status }) => status),
+    partStatuses: parts.map(({ rank: _rank, sequence: _sequence, ...status }) => status),
     cost: fold.cost(),
     latency: fold.latency(),
     status: fold.status(decisive?.outcome, decisive?.status ?? null),

@@ -92,6 +92,18 @@ describe("twilio", async () => {
     expect(await lookup("SM0005")).toEqual({ status: "delivered", outcome: "delivered" });
   });
 
+  it("keeps sent when a late sending arrives after it, and read when a late delivered does (Twilio's status order)", async () => {
+    await sendSigned(url, callback("SM0006", "sent"));
+    await sendSigned(url, callback("SM0006", "sending"));
+    expect(await lookup("SM0006")).toEqual({ status: "sent", outcome: "pending" });
+    const whatsapp = { To: "whatsapp:+15558675310", From: "whatsapp:+15017122661" };
+    await sendSigned(url, callback("SM0007", "read", whatsapp));
+    await sendSigned(url, callback("SM0007", "delivered", whatsapp));
+    expect(await lookup("SM0007")).toEqual({ status: "read", outcome: "delivered" });
+    // The order is in the log, where every reader finds it.
+    expect((await entries()).filter((e) => e.messageId === "SM0006").map((e) => [e.status, e.sequence])).toEqual([["sent", 5], ["sending", 4]]);
+  });
+
   it("answers 422 naming a missing MessageStatus, signed or not", async () => {
     const { MessageStatus: _, SmsStatus: __, ...fields } = callback("SM0006", "sent");
     const res = await sendSigned(url, fields);

@@ -5,10 +5,10 @@
  *
  * Ordering: Plivo numbers its callbacks for a message (`Sequence`) and stamps each stage
  * (`QueuedTime`, `SentTime`, `DeliveryReportTime`, to the microsecond). `updatedDate` is the latest
- * stage time the callback carries, which orders them as `Sequence` does; a callback with none falls
- * back to the order received.
+ * stage time the callback carries, which orders them as `Sequence` does; `Sequence` is also the
+ * entry's `sequence`, which decides when those times are equal or missing, before the order received.
  */
-import { blankEntry, type LogEntry } from "../../core/entry.ts";
+import { blankEntry, setSequence, type LogEntry } from "../../core/entry.ts";
 import { str } from "../check.ts";
 import { num } from "../fields.ts";
 import { classify } from "./classify.ts";
@@ -40,5 +40,6 @@ export function plivoEntry(body: Record<string, unknown>, receivedAt?: Date): Lo
   entry.operator = str(body.MCC) && str(body.MNC) ? `${body.MCC}${body.MNC}` : null;
   entry.updatedDate = isoTime(body.DeliveryReportTime) ?? isoTime(body.SentTime) ?? isoTime(body.QueuedTime) ?? isoTime(body.MessageTime);
   entry.label = str(body.PowerpackUUID);
+  if (!inbound) setSequence(entry, num(body.Sequence));
   return entry;
 }

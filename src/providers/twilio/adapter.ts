@@ -3,13 +3,14 @@
  * whole message, never its segments); `ErrorCode` goes to `detailedStatus`; a `To` of
  * `whatsapp:+…` is the WhatsApp channel. Twilio's callbacks carry no time of the status change
  * (`RawDlrDoneDate` is the carrier's, minute-precise and without a time zone), so `updatedDate`
- * stays empty: a final status outranks any other, and between two of the same rank the one
- * received last wins (see docs/providers.md).
+ * stays empty: a final status outranks any other, and between two of the same rank the later in
+ * Twilio's status order (`sequence`, classify.ts) wins, then the one received last (see
+ * docs/providers.md).
  */
-import { blankEntry, type LogEntry } from "../../core/entry.ts";
+import { blankEntry, setSequence, type LogEntry } from "../../core/entry.ts";
 import { str } from "../check.ts";
 import { num } from "../fields.ts";
-import { classify, TWILIO_INBOUND } from "./classify.ts";
+import { classify, TWILIO_INBOUND, TWILIO_SEQUENCE } from "./classify.ts";
 
 export const PROVIDER = "twilio";
 
@@ -27,5 +28,6 @@ export function twilioEntry(body: Record<string, unknown>, receivedAt?: Date): L
   const errorCode = num(body.ErrorCode);
   entry.detailedStatus = errorCode === null || errorCode === 0 ? null : String(errorCode);
   entry.label = str(body.MessagingServiceSid);
+  if (!inbound && status !== null) setSequence(entry, TWILIO_SEQUENCE[status.toLowerCase()] ?? null);
   return entry;
 }

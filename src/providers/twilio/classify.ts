@@ -24,6 +24,26 @@ export const TWILIO_STATUSES: Record<string, Classification> = {
   canceled: FAILED, // a scheduled message cancelled before it was sent
 };
 
+/**
+ * The order Twilio's statuses come in (its status lifecycle: accepted or scheduled, queued,
+ * sending, sent, then a final one; `read` after `delivered`). Its callbacks carry no time of the
+ * change, so this is the entry's `sequence`: a `sending` that arrives after `sent` does not
+ * replace it, nor a late `delivered` a `read`. Final statuses outrank the rest whatever this says.
+ */
+export const TWILIO_SEQUENCE: Record<string, number> = {
+  accepted: 1,
+  scheduled: 2,
+  queued: 3,
+  sending: 4,
+  sent: 5,
+  partially_delivered: 6,
+  delivered: 7,
+  undelivered: 7,
+  failed: 7,
+  canceled: 7,
+  read: 8,
+};
+
 /** Statuses of an inbound message (a misrouted incoming-message webhook): recorded, not a report. */
 export const TWILIO_INBOUND = new Set(["receiving", "received"]);
 

@@ -7,7 +7,7 @@
  */
 import { Database, type Statement } from "bun:sqlite";
 import type { LogEntry } from "../../core/entry.ts";
-import { compareReceived, supersedes } from "../../status/rules.ts";
+import { compareReceived, compareSequence, supersedes } from "../../status/rules.ts";
 import { rollupRefresh } from "./rollup.ts";
 import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow, type ReportRow } from "./rows.ts";
 
@@ -15,23 +15,24 @@ const REPORT_KEYS: (keyof ReportRow)[] = [
   "received_at", "provider", "kind", "channel", "outcome", "final", "message_id", "sms_id", "tracking_id", "part",
   "parts", "to_number", "from_number", "status", "detailed_status", "description", "updated_date", "price", "latency",
   "country", "operator", "campaign_tracking_id", "campaign_name", "label", "pool_name", "report", "error", "replica",
-  "duplicate_key",
+  "duplicate_key", "sequence",
 ];
 const PART_KEYS: (keyof PartRow)[] = [
   "message_id", "part_key", "channel", "part", "parts", "outcome", "final", "rank", "status", "detailed_status",
   "updated_date", "updated_ms", "received_at", "price", "latency", "country", "operator", "campaign_tracking_id",
-  "label", "reports", "first_report",
+  "label", "reports", "first_report", "sequence",
 ];
 if (REPORT_KEYS.length !== REPORT_COLUMNS || PART_KEYS.length !== PART_COLUMNS) throw new Error("apply.ts: the column lists are out of step with rows.ts");
 
 /** The columns a superseding report replaces (the rest: first non-null, or counted). */
-const CURRENT: (keyof PartRow)[] = ["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at"];
+const CURRENT: (keyof PartRow)[] = ["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence"];
 
 /** A part's row after report `r` (arrived after what `m` holds): write.ts's upsert, in JavaScript. */
 export function applyPart(m: PartRow | null, r: PartRow): PartRow {
   if (m === null) return r;
   const newer = supersedes(r.rank, m.rank, {
     updatedDate: () => Math.sign(r.updated_ms - m.updated_ms),
+    sequence: () => compareSequence(r.sequence, m.sequence),
     receivedAt: () => compareReceived(r.received_at, m.received_at),
   });
   const next: PartRow = {

@@ -3,7 +3,7 @@
  * `sms_status_messages`, and `updatedMs`, the number that orders `updatedDate`s as the status
  * rules' `compareDates` does, so the database can apply the rules in its upsert.
  */
-import type { Channel, EntryKind, LogEntry, ReceivedEntry } from "../../core/entry.ts";
+import { setSequence, type Channel, type EntryKind, type LogEntry, type ReceivedEntry } from "../../core/entry.ts";
 import type { Outcome } from "../../core/outcome.ts";
 import { duplicateKey } from "../../core/identity.ts";
 import { declaredParts, rankOf } from "../../status/rules.ts";
@@ -40,10 +40,11 @@ export interface ReportRow {
   error: string | null;
   replica: string | null;
   duplicate_key: string | null;
+  sequence: number | null;
 }
 
 /** Columns per report row: what sizes a statement under PostgreSQL's 65,535 parameters. */
-export const REPORT_COLUMNS = 29;
+export const REPORT_COLUMNS = 30;
 
 /** A row of `sms_status_messages` as inserted (the upsert decides what it changes). */
 export interface PartRow {
@@ -68,9 +69,10 @@ export interface PartRow {
   label: string | null;
   reports: number;
   first_report: number;
+  sequence: number | null;
 }
 
-export const PART_COLUMNS = 21;
+export const PART_COLUMNS = 22;
 
 /** PostgreSQL's text refuses U+0000; the column gets U+FFFD (the `report` JSON keeps it escaped). */
 function text(value: string | null): string | null {
@@ -117,6 +119,7 @@ export function reportRow({ entry, raw }: ReceivedEntry, replica: string | null)
     error: entry.error === undefined ? null : JSON.stringify(entry.error),
     replica,
     duplicate_key: storedKey(entry),
+    sequence: entry.sequence ?? null,
   };
 }
 
@@ -147,6 +150,7 @@ export function partRow(entry: LogEntry, reportId: number): PartRow | null {
     label: text(entry.label),
     reports: 1,
     first_report: reportId,
+    sequence: entry.sequence ?? null,
   };
 }
 
@@ -202,6 +206,7 @@ export function entryOf(row: Record<string, unknown>): LogEntry {
     report: JSON.parse(row.report as string),
   };
   if (row.error !== null && row.error !== undefined) entry.error = JSON.parse(row.error as string);
+  setSequence(entry, num(row.sequence));
   return entry;
 }
 

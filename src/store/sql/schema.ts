@@ -102,6 +102,14 @@ CREATE TABLE IF NOT EXISTS sms_status_position (
     engines: ["sqlite"],
     up: `${ROLLUP_TABLE};\n${ROLLUP_ALL};\nCREATE INDEX IF NOT EXISTS sms_status_reports_kind ON sms_status_reports (kind, channel)`,
   },
+  // The providers' ordering hint (the entry's `sequence`: Plivo's Sequence, Twilio's status
+  // order), which the upsert compares after the dates. Rows stored before have none: as before,
+  // the one received last wins between them.
+  {
+    version: 3,
+    up: `ALTER TABLE sms_status_reports ADD COLUMN sequence DOUBLE PRECISION;
+ALTER TABLE sms_status_messages ADD COLUMN sequence DOUBLE PRECISION`,
+  },
 ];
 
 /** The newest schema version this code knows. */

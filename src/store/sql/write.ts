@@ -3,7 +3,7 @@
  * once (`ON CONFLICT (duplicate_key) DO NOTHING`: a retry, from any replica, is a duplicate), then
  * each new report's part upserted by the status rules (status/rules.ts), in the database itself:
  * a row changes only when the new report supersedes it (higher rank, then later `updated_ms`, then
- * later `received_at`), so late and repeated reports change nothing. On SQLite the touched
+ * later `sequence` when both have one, then later `received_at`), so late and repeated reports change nothing. On SQLite the touched
  * messages' rollup rows (rollup.ts) are refreshed in the same transaction.
  */
 import type { SQL } from "bun";
@@ -17,7 +17,8 @@ const MAX_PARAMS: Record<Engine, number> = { postgres: 65_000, sqlite: 32_000 };
 
 /** Does the new report (`excluded`) supersede the part's current one (`m`)? `supersedes` in SQL. */
 const SUPERSEDES = `(excluded.rank > m.rank OR (excluded.rank = m.rank AND (excluded.updated_ms > m.updated_ms
-  OR (excluded.updated_ms = m.updated_ms AND excluded.received_at > m.received_at))))`;
+  OR (excluded.updated_ms = m.updated_ms AND (excluded.sequence > m.sequence
+  OR ((excluded.sequence IS NULL OR m.sequence IS NULL OR excluded.sequence = m.sequence) AND excluded.received_at > m.received_at))))))`;
 
 const pick = (column: string) => `${column} = CASE WHEN ${SUPERSEDES} THEN excluded.${column} ELSE m.${column} END`;
 
@@ -32,7 +33,7 @@ const UPSERT = `ON CONFLICT (message_id, part_key) DO UPDATE SET
   label = COALESCE(m.label, excluded.label),
   price = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.price, m.price) ELSE COALESCE(m.price, excluded.price) END,
   latency = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.latency, m.latency) ELSE COALESCE(m.latency, excluded.latency) END,
-  ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at"].map(pick).join(",\n  ")}
+  ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence"].map(pick).join(",\n  ")}
 RETURNING message_id`;
 
 const ROLLUP_REFRESH = rollupRefresh("$1");
