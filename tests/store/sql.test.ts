@@ -353,9 +353,16 @@ describe.skipIf(!pg)("SQL store on postgres, failing", () => {
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).not.toBeNull();
     expect(store.healthy).toBe(false);
+    // The write was cancelled on the server: it is not waiting behind the lock to commit later
+    // (were it not cancelled, this waits until the test times out).
+    const watcher = new SQL(url, { max: 1 });
+    const waiting = () => watcher`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%INSERT INTO sms_status_reports%' AND state = 'active' AND pid <> pg_backend_pid()`;
+    while ((await waiting())[0].n > 0) await Bun.sleep(20);
     release();
     await locking;
     await blocker.close();
+    expect((await watcher`SELECT count(*)::int AS n FROM sms_status_reports`)[0].n).toBe(0);
+    await watcher.close();
     const ok = await receiver.handle(post("http://x/", routeeReport()), null);
     expect(ok.status).toBe(200);
     expect(store.healthy).toBe(true);

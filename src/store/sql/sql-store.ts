@@ -14,7 +14,7 @@ import type { LogEntry, ReceivedEntry } from "../../core/entry.ts";
 import type { Store, StoreStats } from "../store.ts";
 import { migrate, type Engine } from "./schema.ts";
 import { SqlStatus } from "./sql-status.ts";
-import { insertEntries } from "./write.ts";
+import { finishPostgres, insertEntries, planPostgres, postgresStatement } from "./write.ts";
 
 export interface SqlStoreOptions {
   /** Who received the entries (`replica` column): a host name, a pod name. @default null */
@@ -193,7 +193,7 @@ export class SqlStore implements Store {
       return;
     }
     try {
-      const fresh = await this.#transaction((tx) => insertEntries(tx, this.engine, entries, this.#options.replica));
+      const fresh = await this.#insert(entries);
       this.#succeeded();
       this.#commits += 1;
       this.#stats.entries += fresh.filter(Boolean).length;
@@ -209,6 +209,23 @@ export class SqlStore implements Store {
   }
 
   /**
+   * One batch's writes. On PostgreSQL a batch is usually one statement (store/sql/write.ts), run
+   * on its own: no BEGIN, SET and COMMIT round trips, the statement is atomic by itself, and at the
+   * deadline it is cancelled on the server. A batch that reports a part twice needs a transaction.
+   */
+  #insert(entries: readonly ReceivedEntry[]): Promise<boolean[]> {
+    if (this.engine !== "postgres") return this.#transaction((tx) => insertEntries(tx, this.engine, entries, this.#options.replica));
+    const batch = planPostgres(entries, this.#options.replica);
+    if (batch.rounds.length > 1)
+      return this.#transaction(async (tx) => finishPostgres(tx, batch, await postgresStatement(tx, batch)));
+    const statement = postgresStatement(this.#sql, batch);
+    return this.#bounded(
+      statement.then((inserted) => finishPostgres(null, batch, inserted)),
+      () => void statement.cancel(),
+    );
+  }
+
+  /**
    * Run `work` in a transaction bounded by `timeoutMs`: the server cancels a PostgreSQL statement
    * past it, and the caller is answered at the deadline whatever the connection does.
    */
@@ -218,11 +235,20 @@ export class SqlStore implements Store {
       if (this.engine === "postgres") await tx.unsafe(`SET LOCAL statement_timeout = ${ms}`);
       return work(tx);
     }) as Promise<T>;
+    return this.#bounded(run);
+  }
+
+  /** `run`, or a rejection at the deadline (`timeoutMs`), whichever comes first; `onDeadline` then. */
+  #bounded<T>(run: Promise<T>, onDeadline?: () => void): Promise<T> {
+    const ms = Math.floor(this.#options.timeoutMs);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the database did not commit within ${ms} ms`)), ms + 100);
+      timer = setTimeout(() => {
+        onDeadline?.();
+        reject(new Error(`the database did not commit within ${ms} ms`));
+      }, ms + 100);
     });
-    // A transaction that ends after its deadline still holds its in-flight slot until it does.
+    // A write that ends after its deadline still holds its in-flight slot until it does.
     return Promise.race([run, deadline]).finally(() => clearTimeout(timer));
   }
 

@@ -8,7 +8,7 @@
  */
 import type { SQL } from "bun";
 import type { ReceivedEntry } from "../../core/entry.ts";
-import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow } from "./rows.ts";
+import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow, type ReportRow } from "./rows.ts";
 import { rollupRefresh } from "./rollup.ts";
 import type { Engine } from "./schema.ts";
 
@@ -55,6 +55,7 @@ export async function insertEntries(
   entries: readonly ReceivedEntry[],
   replica: string | null,
 ): Promise<boolean[]> {
+  if (engine === "postgres") return insertPostgres(tx, entries, replica);
   const rows = entries.map((e) => reportRow(e, replica));
   const ids = new Map<string, number>();
   const keyless: number[] = [];
@@ -92,4 +93,111 @@ export async function insertEntries(
   if (engine === "sqlite" && rounds.length > 0)
     await tx.unsafe(ROLLUP_REFRESH, [JSON.stringify([...new Set(rounds[0]!.map((p) => p.message_id))])]);
   return fresh;
+}
+
+// ---- PostgreSQL: one statement per batch -------------------------------------------------------
+
+const REPORT_TYPES: Record<keyof ReportRow, string> = {
+  received_at: "text", provider: "text", kind: "text", channel: "text", outcome: "text", final: "boolean",
+  message_id: "text", sms_id: "text", tracking_id: "text", part: "integer", parts: "integer", to_number: "text",
+  from_number: "text", status: "text", detailed_status: "text", description: "text", updated_date: "text",
+  price: "float8", latency: "float8", country: "text", operator: "text", campaign_tracking_id: "text",
+  campaign_name: "text", label: "text", pool_name: "text", report: "text", error: "text", replica: "text",
+  duplicate_key: "text", sequence: "float8",
+};
+const PART_TYPES: Record<Exclude<keyof PartRow, "first_report">, string> = {
+  message_id: "text", part_key: "text", channel: "text", part: "integer", parts: "integer", outcome: "text",
+  final: "boolean", rank: "integer", status: "text", detailed_status: "text", updated_date: "text",
+  updated_ms: "float8", received_at: "text", price: "float8", latency: "float8", country: "text", operator: "text",
+  campaign_tracking_id: "text", label: "text", reports: "integer", sequence: "float8",
+};
+const columns = (types: Record<string, string>) => Object.keys(types).join(", ");
+const definitions = (types: Record<string, string>) => Object.entries(types).map(([c, t]) => `${c} ${t}`).join(", ");
+const PART_NAMES = Object.keys(PART_TYPES);
+
+/**
+ * The batch's reports and their parts (first round) in one statement, whatever the batch's size:
+ * the rows travel as two JSON parameters, so PostgreSQL prepares and plans the statement once per
+ * connection (a multi-row VALUES list is a new statement for every row count). The parts' upsert
+ * joins the reports inserted, so only new reports change a part.
+ */
+const PG_BATCH = `WITH input AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(${definitions(REPORT_TYPES)}, ord integer)
+), ins AS (
+  INSERT INTO sms_status_reports (${columns(REPORT_TYPES)})
+  SELECT ${columns(REPORT_TYPES)} FROM input ORDER BY ord
+  ON CONFLICT (duplicate_key) DO NOTHING RETURNING id, duplicate_key
+), parts AS (
+  SELECT p.*, ins.id AS first_report FROM json_to_recordset($2::json) AS p(${definitions(PART_TYPES)}, report_key text, ord integer)
+  JOIN ins ON ins.duplicate_key = p.report_key
+), upserted AS (
+  INSERT INTO sms_status_messages AS m (${PART_NAMES.join(", ")}, first_report)
+  SELECT ${PART_NAMES.join(", ")}, first_report FROM parts ORDER BY ord
+  ${UPSERT.replace("RETURNING message_id", "")}
+)
+SELECT id, duplicate_key FROM ins`;
+
+/** A later round's parts (a part reported twice in one batch), after the batch's statement. */
+const PG_ROUND = `INSERT INTO sms_status_messages AS m (${PART_NAMES.join(", ")}, first_report)
+  SELECT ${PART_NAMES.join(", ")}, first_report FROM json_to_recordset($1::json) AS p(${definitions(PART_TYPES)}, first_report bigint, ord integer)
+  ORDER BY ord
+  ${UPSERT.replace("RETURNING message_id", "")}`;
+
+/** A batch for PostgreSQL: its report rows, and its parts in rounds (a part reported twice goes in a later round). */
+export interface PostgresBatch {
+  rows: ReportRow[];
+  /** Where each duplicate key first occurs in the batch: a later copy is a duplicate. */
+  first: Map<string, number>;
+  rounds: (PartRow & { report_key: string; ord: number })[][];
+}
+
+export function planPostgres(entries: readonly ReceivedEntry[], replica: string | null): PostgresBatch {
+  const rows = entries.map((e) => reportRow(e, replica));
+  const first = new Map<string, number>();
+  rows.forEach((row, i) => row.duplicate_key !== null && !first.has(row.duplicate_key) && first.set(row.duplicate_key, i));
+  const rounds: PostgresBatch["rounds"] = [];
+  const seen = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const key = row.duplicate_key;
+    if (key === null || first.get(key) !== i) return;
+    const part = partRow(entries[i]!.entry, 0);
+    if (!part) return;
+    const partKey = `${part.message_id.length}:${part.message_id}${part.part_key}`;
+    const round = seen.get(partKey) ?? 0;
+    seen.set(partKey, round + 1);
+    (rounds[round] ??= []).push({ ...part, report_key: key, ord: i });
+  });
+  return { rows, first, rounds };
+}
+
+/** The batch's one statement (the reports and the first round of parts), on a pool or in a transaction. */
+export function postgresStatement(sql: SQL, batch: PostgresBatch) {
+  // Bun sends a json parameter as JSON.stringify makes it.
+  return sql.unsafe<{ id: unknown; duplicate_key: string | null }[]>(PG_BATCH, [
+    batch.rows.map((row, ord) => ({ ...row, ord })),
+    batch.rounds[0] ?? [],
+  ]);
+}
+
+/** The later rounds (in the statement's transaction), then which entries were new. */
+export async function finishPostgres(
+  tx: SQL | null,
+  batch: PostgresBatch,
+  inserted: readonly { id: unknown; duplicate_key: string | null }[],
+): Promise<boolean[]> {
+  const ids = new Map<string, number>();
+  for (const r of inserted) if (r.duplicate_key !== null) ids.set(r.duplicate_key, Number(r.id));
+  for (const round of batch.rounds.slice(1)) {
+    const fresh = round.filter((p) => ids.has(p.report_key)).map((p) => ({ ...p, first_report: ids.get(p.report_key)! }));
+    if (fresh.length === 0) continue;
+    if (tx === null) throw new Error("a batch with a part reported twice needs a transaction");
+    await tx.unsafe(PG_ROUND, [fresh]);
+  }
+  const { first } = batch;
+  return batch.rows.map((row, i) => row.duplicate_key === null || (first.get(row.duplicate_key) === i && ids.has(row.duplicate_key)));
+}
+
+async function insertPostgres(tx: SQL, entries: readonly ReceivedEntry[], replica: string | null): Promise<boolean[]> {
+  const batch = planPostgres(entries, replica);
+  return finishPostgres(tx, batch, await postgresStatement(tx, batch));
 }
