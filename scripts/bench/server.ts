@@ -6,9 +6,12 @@
  *                        [--log-mb 1024] [--skip-memory] [--skip-startup] [--skip-postgres] [--build]
  *
  * Targets: floor (read + JSON.parse + 200), ceiling (200 without reading), sms-status (defaults:
- * jsonl, dedupe, answer after write), sms-status --fsync, and sms-status --database-url on a
+ * jsonl, dedupe, answer after write, the SQLite view beside the log applied in its own thread),
+ * sms-status --no-db (the log alone), sms-status --fsync, and sms-status --database-url on a
  * PostgreSQL started here on the same machine (answer after COMMIT; its fsync is off, as the
- * default journal's: write, no fsync), with rows per transaction from pg_stat_database. Rounds alternate between targets so that
+ * default journal's: write, no fsync), with rows per transaction from pg_stat_database. After each
+ * run of the default, the view's lag when wrk stops (entries logged and not yet applied, and the
+ * age of the oldest, from its /metrics) and the time it takes to catch up. Rounds alternate between targets so that
  * a slow moment of the machine is not blamed on one of them; medians are reported.
  * Then: an exact check that every acknowledged new report is in the log once, a memory run of
  * `--reports` reports, and the start-up time with an existing log of `--log-mb` MiB.
@@ -76,6 +79,8 @@ interface Server {
   log?: string;
   /** The database it writes to (no log file). */
   database?: string;
+  /** Its metrics listener (started with --metrics-port 0), when it has one. */
+  metricsPort?: number;
 }
 
 /** Reads a child's stream until `pattern` matches; returns the first group. */
@@ -107,7 +112,7 @@ async function startBaseline(mode: "floor" | "ceiling"): Promise<Server> {
 
 async function startServer(name: string, log: string | null, flags: string[] = []): Promise<Server> {
   const where = log === null ? [] : ["--log", log];
-  const { proc, port } = await spawnServer(["--host", "127.0.0.1", "--port", "0", ...where, ...flags], {
+  const { proc, port, stderr } = await spawnServer(["--host", "127.0.0.1", "--port", "0", ...where, ...flags], {
     command: [BINARY],
     cwd: tmp,
     timeoutMs: START_TIMEOUT_MS,
@@ -115,7 +120,8 @@ async function startServer(name: string, log: string | null, flags: string[] = [
     throw new Error(`${name} did not start: ${error.message}`);
   });
   children.add(proc);
-  return { name, proc, port, log: log ?? undefined };
+  const metrics = /metrics at http:\/\/[^\s]*:(\d+)\/metrics/.exec(stderr());
+  return { name, proc, port, log: log ?? undefined, metricsPort: metrics ? Number(metrics[1]) : undefined };
 }
 
 /** Graceful stop (SIGTERM), so every write in flight is in the log before it is counted. */
@@ -177,6 +183,38 @@ const median = (xs: number[]) => {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
+
+// ---- the SQLite view's lag --------------------------------------------------------------------
+
+/** Reports logged, entries the view applied, and its lag in seconds, from the server's /metrics. */
+async function viewFigures(server: Server): Promise<{ logged: number; applied: number; lagSeconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  const sum = (name: string) =>
+    text.split("\n").filter((l) => l.startsWith(name + " ") || l.startsWith(name + "{")).reduce((n, l) => n + Number(l.split(" ").at(-1)), 0);
+  return { logged: sum("sms_status_reports_total"), applied: sum("sms_status_view_applied_total"), lagSeconds: sum("sms_status_view_lag_seconds") };
+}
+
+interface ViewLag {
+  /** Entries logged and not yet in the view when wrk stopped. */
+  entries: number;
+  /** The age of the oldest of them then. */
+  seconds: number;
+  /** From wrk's end until the view held every entry (its stats are sent every 200 ms). */
+  catchUpSeconds: number;
+}
+
+/** The view's lag at once, then how long it takes to hold every entry logged (at most a minute). */
+async function viewLag(server: Server): Promise<ViewLag> {
+  const t0 = performance.now();
+  const first = await viewFigures(server);
+  let now = first;
+  while (now.applied < now.logged && performance.now() - t0 < 60_000) {
+    await Bun.sleep(50);
+    now = await viewFigures(server);
+  }
+  const catchUpSeconds = now.applied < now.logged ? Infinity : (performance.now() - t0) / 1000;
+  return { entries: first.logged - first.applied, seconds: first.lagSeconds, catchUpSeconds };
+}
 
 // ---- log checks ------------------------------------------------------------------------------
 
@@ -379,7 +417,8 @@ async function main(): Promise<void> {
   const servers = [
     await startBaseline("floor"),
     await startBaseline("ceiling"),
-    await startServer("sms-status", join(tmp, "default.log")),
+    await startServer("sms-status", join(tmp, "default.log"), ["--metrics-port", "0"]),
+    await startServer("sms-status --no-db", join(tmp, "nodb.log"), ["--no-db"]),
     await startServer("sms-status --fsync", join(tmp, "fsync.log"), ["--fsync"]),
   ];
   let postgres: Server | null = null;
@@ -390,6 +429,7 @@ async function main(): Promise<void> {
   }
   const runs = new Map<string, WrkResult[]>(servers.map((s) => [s.name, []]));
   const perTransaction: number[] = [];
+  const lags: ViewLag[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const server of servers) {
       const before = server.database ? await databaseCounts(server.database) : null;
@@ -402,6 +442,11 @@ async function main(): Promise<void> {
         perTransaction.push((after.rows - before.rows) / Math.max(1, after.commits - before.commits));
         extra = `  rows/transaction ${perTransaction.at(-1)!.toFixed(1)}`;
       }
+      if (server.metricsPort) {
+        const lag = await viewLag(server);
+        lags.push(lag);
+        extra += `  view lag ${lag.entries} entries, ${lag.seconds.toFixed(2)} s; caught up in ${lag.catchUpSeconds.toFixed(2)} s`;
+      }
       console.log(`round ${round} ${server.name.padEnd(19)} ${rps(result).toFixed(0).padStart(7)} req/s  ` +
         `p50 ${ms(result.p50_us)} ms  p99 ${ms(result.p99_us)} ms  errors ${errors(result)}${extra}`);
     }
@@ -411,12 +456,18 @@ async function main(): Promise<void> {
     return { name: s.name, rps: median(rs.map(rps)), p50: median(rs.map((r) => r.p50_us)),
       p99: median(rs.map((r) => r.p99_us)), rss: peakRssMb(s.proc.pid) };
   });
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   console.log(`\n${"target".padEnd(20)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"peak RSS MB".padStart(13)}`);
   for (const s of summary)
     console.log(`${s.name.padEnd(20)}${s.rps.toFixed(0).padStart(9)}${ms(s.p50).padStart(9)}${ms(s.p99).padStart(9)}${s.rss.toFixed(1).padStart(13)}`);
-  const [floor, ceiling, server, fsync] = summary as [typeof summary[0], typeof summary[0], typeof summary[0], typeof summary[0]];
-  console.log(`\nsms-status / floor   ${(server.rps / floor.rps).toFixed(2)}  (target >= 0.8; p99 target <= 2 ms: ${ms(server.p99)} ms)`);
+  const [floor, ceiling, server, noDb, fsync] = summary as [typeof summary[0], typeof summary[0], typeof summary[0], typeof summary[0], typeof summary[0]];
+  console.log(`\nsms-status / floor   ${(server.rps / floor.rps).toFixed(2)}  (the default, with the SQLite view; p99 ${ms(server.p99)} ms = ${(server.p99 / floor.p99).toFixed(1)} x the floor's)`);
+  console.log(`--no-db / floor      ${(noDb.rps / floor.rps).toFixed(2)}  (target >= 0.8; p99 target <= 2 ms: ${ms(noDb.p99)} ms)`);
+  console.log(`sms-status / --no-db ${(server.rps / noDb.rps).toFixed(2)}  (what the view costs the receiver)`);
   console.log(`sms-status / ceiling ${(server.rps / ceiling.rps).toFixed(2)}`);
+  const worst = lags.reduce((w, l) => (l.seconds > w.seconds ? l : w), lags[0]!);
+  console.log(`view lag when wrk stops: median ${median(lags.map((l) => l.entries)).toFixed(0)} entries, ${median(lags.map((l) => l.seconds)).toFixed(2)} s ` +
+    `(worst ${worst.entries} entries, ${worst.seconds.toFixed(2)} s; target < 1 s); caught up in ${median(lags.map((l) => l.catchUpSeconds)).toFixed(2)} s (median)`);
   console.log(`--fsync / floor      ${(fsync.rps / floor.rps).toFixed(2)}  (target >= 0.3)`);
   const pgSummary = summary.find((s) => s.name === postgres?.name);
   if (pgSummary)

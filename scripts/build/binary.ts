@@ -7,8 +7,8 @@ import { VERSION } from "../../src/core/version.ts";
 
 const outfile = process.argv[2] ?? "dist/sms-status";
 const result = await Bun.build({
-  // The forwarding thread is its own entry point: `new Worker` loads it from inside the binary.
-  entrypoints: ["src/cli.ts", "src/forward/worker.ts"],
+  // The forwarding and view threads are entry points: `new Worker` loads them from inside the binary.
+  entrypoints: ["src/cli.ts", "src/forward/worker.ts", "src/store/sql/view-worker.ts"],
   compile: {
     outfile,
     autoloadDotenv: false,

@@ -3,7 +3,7 @@
  * little). `render()` gives the text exposition format, version 0.0.4.
  */
 import { redact, type ForwardStats } from "../forward/forwarder.ts";
-import type { ViewStats } from "../store/sql/view.ts";
+import type { ViewThreadStats } from "../store/sql/view-thread.ts";
 
 /** Seconds; dense near Routee's 2 s limit so the histogram shows how close answers come to it. */
 export const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 5] as const;
@@ -71,10 +71,10 @@ export class Metrics {
     this.#forwarders.push({ url: redact(url), stats });
   }
 
-  #view: ViewStats | null = null;
+  #view: ViewThreadStats | null = null;
 
   /** The SQLite view's figures: how far it is behind the log. */
-  watchView(stats: ViewStats): void {
+  watchView(stats: ViewThreadStats): void {
     this.#view = stats;
   }
 
@@ -166,6 +166,10 @@ export class Metrics {
       out.push(`sms_status_view_applied_total ${v.applied}`);
       family("sms_status_view_failures_total", "counter", "Batches the SQLite view failed to apply (retried).");
       out.push(`sms_status_view_failures_total ${v.failures}`);
+      family("sms_status_view_restarts_total", "counter", "Times the SQLite view's thread died and was started again.");
+      out.push(`sms_status_view_restarts_total ${v.restarts}`);
+      family("sms_status_view_running", "gauge", "1 while a thread applies the log to the SQLite view, 0 while it waits for a restart.");
+      out.push(`sms_status_view_running ${v.running ? 1 : 0}`);
       family("sms_status_view_lag_entries", "gauge", "Entries read from the log and not yet in the SQLite view.");
       out.push(`sms_status_view_lag_entries ${v.pending}`);
       family("sms_status_view_lag_seconds", "gauge", "Age of the oldest entry not yet in the SQLite view (0 when caught up).");

@@ -19,7 +19,7 @@ import type { Metrics } from "../http/metrics.ts";
 import { receiverRoutes } from "../http/plugin.ts";
 import { setUpReceiver } from "../http/setup.ts";
 import { PROVIDERS } from "../providers/registry.ts";
-import { SqlView } from "../store/sql/view.ts";
+import { ViewThread } from "../store/sql/view-thread.ts";
 import { FileJournal } from "../journal/file-journal.ts";
 import { FileStore } from "../store/file-store.ts";
 import { LogCopyStore } from "../store/log-copy.ts";
@@ -35,8 +35,8 @@ export interface RunningServer {
   port: number;
   /** The metrics listener's port, when there is one. */
   metricsPort: number | null;
-  /** The SQLite view beside the log, when there is one. */
-  view: SqlView | null;
+  /** The SQLite view beside the log (applied in its own thread), when there is one. */
+  view: ViewThread | null;
   /** The read API's port, when there is one. */
   apiPort: number | null;
   /** Stop accepting, let requests in flight finish, write what is pending and close the log. */
@@ -158,7 +158,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     throw error;
   }
   if (database instanceof SqlStore || database instanceof LogCopyStore) setReplica(database, config, server.port!);
-  const view = !config.db ? null : new SqlView({ log: config.log, db: config.db });
+  const view = !config.db ? null : new ViewThread({ log: config.log, db: config.db });
   if (view) {
     await view.open().catch(async (error) => {
       await Promise.all(forwarders.map((f) => f.stop()));
@@ -167,7 +167,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       throw error;
     });
     metrics.watchView(view.stats);
-    view.start();
+    await view.start();
   }
   const dashboard = config.apiPort === null ? null : await loadDashboard();
   const apiServer =
@@ -242,7 +242,7 @@ function internalError(error: unknown): Response {
 }
 
 /** Where the read API answers from: PostgreSQL, else the SQLite view, else the log files. */
-function readerOf(config: ServeConfig, database: Store | undefined, view: SqlView | null): StatusReader {
+function readerOf(config: ServeConfig, database: Store | undefined, view: ViewThread | null): StatusReader {
   const sql = database instanceof LogCopyStore ? database.database : database;
   if (sql instanceof SqlStore) return new SqlStatus(sql.sql, "postgres", "postgres");
   if (view) return new SqlStatus(view.store.sql, "sqlite", config.db!);
