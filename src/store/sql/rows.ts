@@ -68,9 +68,14 @@ export interface PartRow {
   label: string | null;
   reports: number;
   first_report: number;
+  /** The part's first report's provider and time (never updated). */
+  provider: string;
+  first_received_at: string;
+  /** The latest report's time while the part's reports came in time order; null once one did not. */
+  last_received_at: string | null;
 }
 
-export const PART_COLUMNS = 21;
+export const PART_COLUMNS = 24;
 
 /** PostgreSQL's text refuses U+0000; the column gets U+FFFD (the `report` JSON keeps it escaped). */
 function text(value: string | null): string | null {
@@ -147,6 +152,9 @@ export function partRow(entry: LogEntry, reportId: number): PartRow | null {
     label: text(entry.label),
     reports: 1,
     first_report: reportId,
+    provider: entry.provider,
+    first_received_at: entry.receivedAt,
+    last_received_at: entry.receivedAt,
   };
 }
 

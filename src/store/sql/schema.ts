@@ -101,6 +101,21 @@ CREATE TABLE IF NOT EXISTS sms_status_position (
     version: 2,
     engines: ["sqlite"],
     up: `${ROLLUP_TABLE};\n${ROLLUP_ALL};\nCREATE INDEX IF NOT EXISTS sms_status_reports_kind ON sms_status_reports (kind, channel)`,
+  },  // The read API answers a message from its part rows (sql-status.ts): a part's first report's
+  // provider and time, and the last report's time while its reports came in time order (NULL
+  // once one came out of order, or unknown: such a message is folded from its reports). Rows
+  // of one report are in order by themselves; the others were written without it: unknown.
+  {
+    version: 3,
+    up: `
+ALTER TABLE sms_status_messages ADD COLUMN provider TEXT;
+ALTER TABLE sms_status_messages ADD COLUMN first_received_at {ctext};
+ALTER TABLE sms_status_messages ADD COLUMN last_received_at {ctext};
+UPDATE sms_status_messages SET
+  provider = (SELECT r.provider FROM sms_status_reports r WHERE r.id = sms_status_messages.first_report),
+  first_received_at = (SELECT r.received_at FROM sms_status_reports r WHERE r.id = sms_status_messages.first_report),
+  last_received_at = CASE WHEN reports = 1 THEN received_at END
+`,
   },
 ];
 

@@ -30,6 +30,7 @@ const UPSERT = `ON CONFLICT (message_id, part_key) DO UPDATE SET
   operator = COALESCE(m.operator, excluded.operator),
   campaign_tracking_id = COALESCE(m.campaign_tracking_id, excluded.campaign_tracking_id),
   label = COALESCE(m.label, excluded.label),
+  last_received_at = CASE WHEN excluded.received_at >= m.last_received_at THEN excluded.received_at END,
   price = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.price, m.price) ELSE COALESCE(m.price, excluded.price) END,
   latency = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.latency, m.latency) ELSE COALESCE(m.latency, excluded.latency) END,
   ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at"].map(pick).join(",\n  ")}
