@@ -7,7 +7,7 @@
  *    forwards each to a local receiver; printed: reports/s in, forwarded/s, and the lag (entries
  *    and seconds) when wrk stops and how long the rest takes to drain.
  *
- * Needs wrk (apt-get install wrk). Usage: npx bun scripts/bench/api.ts [--messages N] [--seconds S] [--forward-only]
+ * Needs wrk (apt-get install wrk). Usage: npx bun scripts/bench/api.ts [--messages N] [--seconds S] [--forward-only | --api-only]
  */
 import { which } from "bun";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { reportLine, routeeReport } from "../lib/samples.ts";
 import { killServers, spawnServer } from "../lib/startup.ts";
 
-const { values } = parseArgs({ options: { messages: { type: "string", default: "100000" }, seconds: { type: "string", default: "10" }, "forward-only": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { messages: { type: "string", default: "100000" }, seconds: { type: "string", default: "10" }, "forward-only": { type: "boolean", default: false }, "api-only": { type: "boolean", default: false } } });
 const MESSAGES = Number(values.messages);
 const SECONDS = Number(values.seconds);
 if (!which("wrk")) {
@@ -95,7 +95,7 @@ async function forwardBench(): Promise<void> {
 try {
   console.log(`${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}; load ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
   if (!values["forward-only"]) await apiBench();
-  await forwardBench();
+  if (!values["api-only"]) await forwardBench();
 } finally {
   killServers();
   rmSync(dir, { recursive: true, force: true });

@@ -39,6 +39,12 @@ async function answering(work: () => Promise<Response>): Promise<Response> {
   }
 }
 
+/** `?reports=1`, without parsing a URL that has no query. */
+function wantsReports(url: string): boolean {
+  const query = url.indexOf("?");
+  return query >= 0 && new URLSearchParams(url.slice(query + 1)).get("reports") === "1";
+}
+
 export function statusApi(options: StatusApiOptions) {
   const { reader, log, token } = options;
   const prefix = (options.prefix ?? "").replace(/\/+$/, "");
@@ -52,9 +58,9 @@ export function statusApi(options: StatusApiOptions) {
       answering(async () => {
         if (params.id.length > 256) throw new QueryError("the id is longer than 256 characters");
         if (tooBig()) return NEEDS_DATABASE();
-        const found = await reader.lookup(params.id, "all");
+        const withReports = wantsReports(request.url);
+        const found = withReports || !reader.message ? await reader.lookup(params.id, "all") : await reader.message(params.id);
         if (!found) return answer(404, { error: "not_found", message: "no callback names this id" });
-        const withReports = new URL(request.url).searchParams.get("reports") === "1";
         return answer(200, withReports ? found : { message: found.message });
       }),
     )

@@ -245,7 +245,7 @@ function internalError(error: unknown): Response {
 function readerOf(config: ServeConfig, database: Store | undefined, view: ViewThread | null): StatusReader {
   const sql = database instanceof LogCopyStore ? database.database : database;
   if (sql instanceof SqlStore) return new SqlStatus(sql.sql, "postgres", "postgres");
-  if (view) return new SqlStatus(view.store.sql, "sqlite", config.db!);
+  if (view) return new SqlStatus(view.store.sql, "sqlite", config.db!, config.db!);
   return new LogStatus([config.log]);
 }
 

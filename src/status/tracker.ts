@@ -105,13 +105,14 @@ export interface MessageStatus {
   reports: number;
 }
 
-/** Internal part record; `rank` and `sequence` are kept so each new report compares in O(1). */
-interface PartState extends PartStatus {
+/** A part record; `rank` and `sequence` are kept so each new report compares in O(1). */
+export interface PartState extends PartStatus {
   rank: number;
   sequence: number | undefined;
 }
 
-interface MessageState {
+/** A message's record: what `deriveMessage` turns into its status. */
+export interface MessageState {
   messageId: string;
   provider: string;
   channel: Channel;
@@ -234,12 +235,12 @@ export class MessageTracker {
   /** One message's status, or undefined if no report named it. */
   get(messageId: string): MessageStatus | undefined {
     const state = this.#messages.get(messageId);
-    return state && derive(state);
+    return state && deriveMessage(state);
   }
 
   /** Every message's status, in the order first seen (last reported, when bounded). Derived on the fly. */
   *messages(): IterableIterator<MessageStatus> {
-    for (const state of this.#messages.values()) yield derive(state);
+    for (const state of this.#messages.values()) yield deriveMessage(state);
   }
 
   #evictOldest(): void {
@@ -277,7 +278,8 @@ function datesAgainst(entry: StatusFields, current: PartState): DateOrder {
 
 const fold = new MessageFold();
 
-function derive(state: MessageState): MessageStatus {
+/** A message's status from its record (the SQL stores build one from their part rows). */
+export function deriveMessage(state: MessageState): MessageStatus {
   const parts = [...state.partStates].sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
   fold.reset();
   let reports = 0;

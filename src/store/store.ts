@@ -87,6 +87,8 @@ export interface StatusReader {
   messages?(query: MessageListQuery): Promise<MessagePage>;
   /** The message (by its messageId, smsId or trackingId) with every report for it; null when none names it. */
   lookup(id: string, channel?: ChannelFilter): Promise<Lookup | null>;
+  /** `lookup(id, "all")`'s message without its reports, where a store answers it faster. */
+  message?(id: string): Promise<Pick<Lookup, "message"> | null>;
   /** Messages by outcome, rate, cost, failures and latency, within the query's window. */
   report(query: ReportQuery): Promise<Report>;
   /** Status callbacks per minute, hour or day, by outcome and failure (status/series.ts). */

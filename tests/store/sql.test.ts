@@ -13,7 +13,8 @@ import { ReportTally } from "../../src/status/report.ts";
 import { MessageTracker } from "../../src/status/tracker.ts";
 import { LogStatus } from "../../src/store/log-status.ts";
 import { parseEntry } from "../../src/log/reader.ts";
-import { foldMessages } from "../../src/store/sql/sql-status.ts";
+import { foldMessages, SqlStatus } from "../../src/store/sql/sql-status.ts";
+import { pruneReports } from "../../src/store/sql/prune.ts";
 import { ViewWriter } from "../../src/store/sql/apply.ts";
 import { migrate, openSqlStore, SCHEMA_VERSION, type SqlStore } from "../../src/store/sql/index.ts";
 import { FIXTURE_LINES, writeFixture } from "../helpers/fixture-log.ts";
@@ -234,6 +235,44 @@ for (const engine of ENGINES) {
       });
     }
 
+    // The read API's message from part rows, byte for byte lookup's fold of the reports, in every case
+    // the rows can say it; the others (out of order, parts disagreeing, pruned) fall back to the fold.
+    for (const [seed, inOrder] of [[4, true], [5, true], [6, false]] as const) {
+      it(`answers a message from its part rows exactly as lookup folds its reports (seed ${seed}, ${inOrder ? "in order" : "out of order"})`, async () => {
+        const url = await engine.url();
+        const store = await open(url);
+        const rnd = random(seed * 31);
+        let reports = randomReports(seed, 300).map((entry, i) => {
+          // Viber-like reports named by their trackingId only, and parts that mostly agree on their country.
+          const viber = i % 7 === 0;
+          return {
+            ...entry,
+            ...(viber ? { channel: "viber" as const, messageId: null, smsId: null, trackingId: `t-${entry.messageId}` } : {}),
+            country: rnd() < 0.9 ? `C${entry.messageId!.length % 2}` : entry.country,
+          };
+        });
+        if (inOrder) reports = reports.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+        for (let i = 0; i < reports.length; ) await store.write(reports.slice(i, (i += 1 + Math.floor(rnd() * 30))).map(received));
+        const reader = new SqlStatus(store.sql, engine.name, engine.name, engine.name === "sqlite" ? url.slice("sqlite://".length) : undefined);
+        const ids = new Set<string>(["nothing"]);
+        for (const e of reports) for (const id of [e.messageId, e.smsId, e.trackingId]) if (id !== null) ids.add(id);
+        const compare = async () => {
+          for (const id of ids) {
+            const found = await reader.lookup(id, "all");
+            expect(JSON.stringify(await reader.message(id))).toBe(JSON.stringify(found && { message: found.message }));
+          }
+        };
+        await compare();
+        if (inOrder) expect(reader.answered.fromParts).toBeGreaterThan(reader.answered.fromReports);
+        else expect(reader.answered.fromReports).toBeGreaterThan(0);
+        // A prune leaves lookup only the reports kept: the answer is still lookup's.
+        const cut = [...reports].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1))[150]!.receivedAt;
+        await pruneReports(store.sql, cut);
+        await compare();
+        reader.close();
+      });
+    }
+
     it("answers lookup and report as the log reader does on the same reports", async () => {
       // What the server logs: the fixture without its junk line and its duplicate (never logged twice).
       const lines = FIXTURE_LINES.filter((line, i) => parseEntry(line) !== null && FIXTURE_LINES.indexOf(line) === i);
@@ -259,7 +298,7 @@ for (const engine of ENGINES) {
     });
 
     // The rollup is SQLite's (PostgreSQL has no such migration): the test exists for SQLite only, never skipped.
-    if (engine.name === "sqlite") it("builds the report's rollup when a version 1 database migrates, with the log reader's report", async () => {
+    if (engine.name === "sqlite") it("builds the report's rollup and the read API's columns when a version 1 database migrates, with the log reader's answers", async () => {
       const lines = FIXTURE_LINES.filter((line, i) => parseEntry(line) !== null && FIXTURE_LINES.indexOf(line) === i);
       const log = join(dir, "fixture-v1.log");
       writeFixture(log, lines);
@@ -269,8 +308,16 @@ for (const engine of ENGINES) {
       // What a database of version 1 holds: the part rows, no rollup, no sequence (version 3).
       await store.sql.unsafe("DROP TABLE sms_status_rollup");
       for (const table of ["sms_status_reports", "sms_status_messages"]) await store.sql.unsafe(`ALTER TABLE ${table} DROP COLUMN sequence`);
+      for (const column of ["provider", "first_received_at", "last_received_at"]) await store.sql.unsafe(`ALTER TABLE sms_status_messages DROP COLUMN ${column}`);
       await store.sql`UPDATE sms_status_schema SET version = 1`;
       expect(await migrate(store.sql, "sqlite")).toBe(1);
+      // Version 3's columns, filled in: the read API answers every message as lookup does.
+      const reader = store.status();
+      for (const id of ["m1", "m2", "m3", "m3-2", "m4", "m5", "m6", "m7", "c1", "nothing"]) {
+        const found = await reader.lookup(id, "all");
+        expect(JSON.stringify(await reader.message(id))).toBe(JSON.stringify(found && { message: found.message }));
+      }
+      expect(reader.answered.fromParts).toBeGreaterThan(0);
       const fromLog = new LogStatus([log]);
       for (const query of [{}, ...(["status", "country", "operator", "campaign", "label"] as const).map((by) => ({ by }))]) {
         const [a, b] = [await fromLog.report(query), await store.status().report(query)];

@@ -20,7 +20,7 @@ const REPORT_KEYS: (keyof ReportRow)[] = [
 const PART_KEYS: (keyof PartRow)[] = [
   "message_id", "part_key", "channel", "part", "parts", "outcome", "final", "rank", "status", "detailed_status",
   "updated_date", "updated_ms", "received_at", "price", "latency", "country", "operator", "campaign_tracking_id",
-  "label", "reports", "first_report", "sequence",
+  "label", "reports", "first_report", "sequence", "provider", "first_received_at", "last_received_at",
 ];
 if (REPORT_KEYS.length !== REPORT_COLUMNS || PART_KEYS.length !== PART_COLUMNS) throw new Error("apply.ts: the column lists are out of step with rows.ts");
 
@@ -44,6 +44,7 @@ export function applyPart(m: PartRow | null, r: PartRow): PartRow {
     operator: m.operator ?? r.operator,
     campaign_tracking_id: m.campaign_tracking_id ?? r.campaign_tracking_id,
     label: m.label ?? r.label,
+    last_received_at: m.last_received_at !== null && r.received_at >= m.last_received_at ? r.received_at : null,
     price: newer ? (r.price ?? m.price) : (m.price ?? r.price),
     latency: newer ? (r.latency ?? m.latency) : (m.latency ?? r.latency),
   };

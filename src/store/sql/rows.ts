@@ -70,9 +70,14 @@ export interface PartRow {
   reports: number;
   first_report: number;
   sequence: number | null;
+  /** The part's first report's provider and time (never updated). */
+  provider: string;
+  first_received_at: string;
+  /** The latest report's time while the part's reports came in time order; null once one did not. */
+  last_received_at: string | null;
 }
 
-export const PART_COLUMNS = 22;
+export const PART_COLUMNS = 25;
 
 /** PostgreSQL's text refuses U+0000; the column gets U+FFFD (the `report` JSON keeps it escaped). */
 function text(value: string | null): string | null {
@@ -151,6 +156,9 @@ export function partRow(entry: LogEntry, reportId: number): PartRow | null {
     reports: 1,
     first_report: reportId,
     sequence: entry.sequence ?? null,
+    provider: entry.provider,
+    first_received_at: entry.receivedAt,
+    last_received_at: entry.receivedAt,
   };
 }
 

@@ -110,6 +110,22 @@ CREATE TABLE IF NOT EXISTS sms_status_position (
     up: `ALTER TABLE sms_status_reports ADD COLUMN sequence DOUBLE PRECISION;
 ALTER TABLE sms_status_messages ADD COLUMN sequence DOUBLE PRECISION`,
   },
+  // The read API answers a message from its part rows (sql-status.ts): a part's first report's
+  // provider and time, and the last report's time while its reports came in time order (NULL
+  // once one came out of order, or unknown: such a message is folded from its reports). Rows
+  // of one report are in order by themselves; the others were written without it: unknown.
+  {
+    version: 4,
+    up: `
+ALTER TABLE sms_status_messages ADD COLUMN provider TEXT;
+ALTER TABLE sms_status_messages ADD COLUMN first_received_at {ctext};
+ALTER TABLE sms_status_messages ADD COLUMN last_received_at {ctext};
+UPDATE sms_status_messages SET
+  provider = (SELECT r.provider FROM sms_status_reports r WHERE r.id = sms_status_messages.first_report),
+  first_received_at = (SELECT r.received_at FROM sms_status_reports r WHERE r.id = sms_status_messages.first_report),
+  last_received_at = CASE WHEN reports = 1 THEN received_at END
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

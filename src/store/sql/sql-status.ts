@@ -4,18 +4,22 @@
  * `MessageTracker`, as the log reader folds its lines; `report` sums SQLite's per-message rollup
  * (rollup.ts) or folds the current part rows of `sms_status_messages` (or, within a --since/--until
  * window, the report rows received in it, as the log reader does) with the same `ReportTally`.
+ * `message` (the read API's hot path) answers what `lookup` does from the message's part rows when
+ * they say it exactly (see `messageFromParts`), and from `lookup` otherwise.
  */
 import type { SQL } from "bun";
+import { Database } from "bun:sqlite";
 import type { EntryKind, LogEntry } from "../../core/entry.ts";
 import type { Outcome } from "../../core/outcome.ts";
 import { inChannel, ReportTally, type ChannelFilter, type GroupBy, type Report, type ReportQuery } from "../../status/report.ts";
-import { MessageFold, type MessageOutcome } from "../../status/rules.ts";
+import { compareReceived, MessageFold, type MessageOutcome } from "../../status/rules.ts";
 import { seriesDefaults, SeriesTally, STEP_CHARS, type Series, type SeriesQuery } from "../../status/series.ts";
 import type { MessageSummary } from "../../status/table.ts";
-import { messageKey, MessageTracker } from "../../status/tracker.ts";
+import { deriveMessage, messageKey, MessageTracker, type PartState } from "../../status/tracker.ts";
 import type { Lookup, MessageListQuery, MessagePage, StatusReader } from "../store.ts";
 import type { MessageStatus } from "../../status/tracker.ts";
 import { listMessageIds } from "./list.ts";
+import { PRUNED } from "./prune.ts";
 import { entryOf, type PartRow } from "./rows.ts";
 import type { Engine } from "./schema.ts";
 
@@ -25,15 +29,84 @@ export type PartRead = Pick<
   "message_id" | "part" | "parts" | "status" | "detailed_status" | "price" | "latency" | "country" | "operator" | "campaign_tracking_id" | "label"
 > & { outcome: Outcome; final: boolean | number; provider: string | null };
 
+/** A part row as `message` reads it, with the latest prune's cut. */
+export type PartOfMessage = Pick<
+  PartRow,
+  | "part_key" | "channel" | "part" | "parts" | "outcome" | "status" | "detailed_status" | "updated_date" | "received_at"
+  | "price" | "latency" | "country" | "operator" | "campaign_tracking_id" | "label" | "first_report"
+> & { final: boolean | number; rank: number; reports: number; provider: string | null; first_received_at: string | null; last_received_at: string | null; pruned: string | null };
+
+/** The queries of `message`, with the engine's placeholder for the id. */
+const QUERIES = (p: string) => ({
+  parts: `SELECT part_key, channel, part, parts, outcome, final, rank, status, detailed_status, updated_date, received_at,
+    price, latency, country, operator, campaign_tracking_id, label, reports, first_report, provider, first_received_at,
+    last_received_at, (SELECT position FROM sms_status_position WHERE source = '${PRUNED}') AS pruned
+    FROM sms_status_messages WHERE message_id = ${p}`,
+  // A report naming the id that belongs to another message: lookup's fold would start there.
+  // (`kind` inside CASE: SQLite would otherwise search the kind index, a scan of every report.)
+  others: `SELECT EXISTS (SELECT 1 FROM sms_status_reports WHERE (sms_id = ${p} OR tracking_id = ${p})
+    AND CASE WHEN kind = 'dlr' THEN COALESCE(message_id, tracking_id) END <> ${p}) AS found`,
+  // The message an smsId names, as lookup finds it.
+  ofPart: `SELECT message_id FROM sms_status_reports WHERE sms_id = ${p} AND CASE WHEN kind = 'dlr' THEN message_id END <> ${p}
+    ORDER BY received_at, id LIMIT 1`,
+  any: `SELECT EXISTS (SELECT 1 FROM sms_status_reports WHERE (message_id = ${p} OR sms_id = ${p} OR tracking_id = ${p})
+    AND kind <> 'rejected') AS found`,
+});
+type Query = keyof ReturnType<typeof QUERIES>;
+
 export class SqlStatus implements StatusReader {
+  readonly #db: Database | null;
+  readonly #queries: Record<Query, string>;
+  /** How `message` answered: from part rows, or folded from the reports by `lookup`. */
+  readonly answered = { fromParts: 0, fromReports: 0 };
+
   /**
    * @param name what `report` names as its source (`files`), e.g. the database's path or host
+   * @param file the SQLite file, read by `message` on bun:sqlite's cached statements (Bun.SQL
+   *   prepares each query anew: most of a lookup's time)
    */
   constructor(
     readonly sql: SQL,
     readonly engine: Engine,
     readonly name = engine === "sqlite" ? "sqlite" : "postgres",
-  ) {}
+    file?: string,
+  ) {
+    this.#db = file === undefined ? null : new Database(file, { readonly: true });
+    this.#queries = QUERIES(engine === "sqlite" ? "?1" : "$1");
+  }
+
+  async #all<T>(query: Query, id: string): Promise<T[]> {
+    if (this.#db) return this.#db.query(this.#queries[query]).all(id) as T[];
+    return this.sql.unsafe(this.#queries[query], [id]);
+  }
+
+  async #exists(query: Query, id: string): Promise<boolean> {
+    const [row] = await this.#all<{ found: unknown }>(query, id);
+    return Boolean(Number(row?.found));
+  }
+
+  /** `lookup(id, "all")` without the reports: what `GET /v1/messages/{id}` answers. */
+  async message(id: string): Promise<{ message: MessageStatus | null } | null> {
+    let key = id;
+    let parts = await this.#all<PartOfMessage>("parts", id);
+    if (parts.length === 0) {
+      const [part] = await this.#all<{ message_id: string }>("ofPart", id);
+      if (part) parts = await this.#all<PartOfMessage>("parts", (key = part.message_id));
+      else if (!(await this.#exists("any", id))) return null;
+    }
+    const message = parts.length > 0 && !(await this.#exists("others", key)) ? messageFromParts(key, parts) : null;
+    if (message) {
+      this.answered.fromParts++;
+      return { message };
+    }
+    this.answered.fromReports++;
+    const found = await this.lookup(id, "all");
+    return found && { message: found.message };
+  }
+
+  close(): void {
+    this.#db?.close();
+  }
 
   /** A page of messages, newest first (store/sql/list.ts), each with its status by the rules. */
   async messages(query: MessageListQuery): Promise<MessagePage> {
@@ -191,6 +264,58 @@ const GROUP_COLUMN: Record<Exclude<GroupBy, "status" | "provider">, string> = {
 };
 
 const fold = new MessageFold();
+
+/**
+ * A message's status from its part rows, exactly as `MessageTracker` folds its reports in
+ * received order; null when the rows cannot say it. They can when every part's reports came in
+ * time order (then the writer applied them in the order the fold does, and a part's first report
+ * is its earliest), none was pruned, and the parts agree on the message's first-reported fields.
+ */
+export function messageFromParts(key: string, rows: PartOfMessage[]): MessageStatus | null {
+  const pruned = rows[0]?.pruned ?? null;
+  for (const r of rows)
+    if (r.last_received_at === null || r.first_received_at === null || r.provider === null || (pruned !== null && r.first_received_at < pruned))
+      return null;
+  // The order first reported: the tracker keeps parts so before sorting them by number.
+  const sorted = [...rows].sort((a, b) => compareReceived(a.first_received_at!, b.first_received_at!) || Number(a.first_report) - Number(b.first_report));
+  const fields = { country: agreed(sorted, "country"), operator: agreed(sorted, "operator"), campaignTrackingId: agreed(sorted, "campaign_tracking_id"), label: agreed(sorted, "label") };
+  if (Object.values(fields).includes(undefined)) return null;
+  const partStates: PartState[] = sorted.map((r) => ({
+    key: r.part_key,
+    part: r.part === null ? null : Number(r.part),
+    outcome: r.outcome as Outcome,
+    final: Boolean(r.final),
+    status: r.status,
+    detailedStatus: r.detailed_status,
+    updatedDate: r.updated_date,
+    receivedAt: r.received_at,
+    price: r.price === null ? null : Number(r.price),
+    latency: r.latency === null ? null : Number(r.latency),
+    reports: Number(r.reports),
+    rank: Number(r.rank),
+    sequence: undefined, // only a new report compares with it; deriving reads none
+  }));
+  return deriveMessage({
+    messageId: key,
+    provider: sorted[0]!.provider!,
+    channel: sorted[0]!.channel as MessageStatus["channel"],
+    parts: Math.max(1, ...sorted.map((r) => Number(r.parts))),
+    partStates,
+    ...(fields as { [K in keyof typeof fields]: string | null }),
+  });
+}
+
+/** The one value the parts give for a field (null: none does); undefined when they differ. */
+function agreed(rows: PartOfMessage[], column: "country" | "operator" | "campaign_tracking_id" | "label"): string | null | undefined {
+  let value: string | null = null;
+  for (const r of rows) {
+    const v = r[column];
+    if (v === null) continue;
+    if (value !== null && v !== value) return undefined;
+    value = v;
+  }
+  return value;
+}
 
 /**
  * Part rows, grouped by message and in the order first reported, into message summaries (as

@@ -31,6 +31,7 @@ const UPSERT = `ON CONFLICT (message_id, part_key) DO UPDATE SET
   operator = COALESCE(m.operator, excluded.operator),
   campaign_tracking_id = COALESCE(m.campaign_tracking_id, excluded.campaign_tracking_id),
   label = COALESCE(m.label, excluded.label),
+  last_received_at = CASE WHEN excluded.received_at >= m.last_received_at THEN excluded.received_at END,
   price = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.price, m.price) ELSE COALESCE(m.price, excluded.price) END,
   latency = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.latency, m.latency) ELSE COALESCE(m.latency, excluded.latency) END,
   ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence"].map(pick).join(",\n  ")}
@@ -109,7 +110,8 @@ const PART_TYPES: Record<Exclude<keyof PartRow, "first_report">, string> = {
   message_id: "text", part_key: "text", channel: "text", part: "integer", parts: "integer", outcome: "text",
   final: "boolean", rank: "integer", status: "text", detailed_status: "text", updated_date: "text",
   updated_ms: "float8", received_at: "text", price: "float8", latency: "float8", country: "text", operator: "text",
-  campaign_tracking_id: "text", label: "text", reports: "integer", sequence: "float8",
+  campaign_tracking_id: "text", label: "text", reports: "integer", sequence: "float8", provider: "text",
+  first_received_at: "text", last_received_at: "text",
 };
 const columns = (types: Record<string, string>) => Object.keys(types).join(", ");
 const definitions = (types: Record<string, string>) => Object.entries(types).map(([c, t]) => `${c} ${t}`).join(", ");
