@@ -170,6 +170,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
     await view.start();
   }
   const dashboard = config.apiPort === null ? null : await loadDashboard();
+  const reader = config.apiPort === null ? null : readerOf(config, database, view);
   const apiServer =
     config.apiPort === null
       ? null
@@ -180,7 +181,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
           // The page and its bundled script and styles (no data: every figure is fetched with the token).
           ...(dashboard ? { routes: { "/dashboard": dashboard } } : {}),
           development: false,
-          fetch: apiApp(config, readerOf(config, database, view), metrics).handle,
+          fetch: apiApp(config, reader!, metrics).handle,
         });
   const metricsServer =
     config.metricsPort === null
@@ -208,6 +209,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
       await server.stop(false);
       await metricsServer?.stop();
       await apiServer?.stop(true);
+      if (reader instanceof SqlStatus) reader.close();
       await store.close();
       // After the log's last write: the view applies it before closing.
       await view?.stop();

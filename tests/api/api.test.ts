@@ -37,7 +37,8 @@ describe("the read API on the file log", () => {
   let server: RunningServer;
   let api: string;
   beforeAll(async () => {
-    writeFileSync(log, [1, 2, 3].flatMap((n) => message(n, n === 3 ? "Failed" : "Delivered")).map(({ report, at }) => reportLine(report, at)).join(""));
+    const odd = { report: routeeReport({ messageId: "odd id/1?", smsId: "odd-1", status: status("Delivered", "2024-05-01T10:00:05Z") }), at: new Date(Date.UTC(2024, 4, 1, 10)) };
+    writeFileSync(log, [...[1, 2, 3].flatMap((n) => message(n, n === 3 ? "Failed" : "Delivered")), odd].map(({ report, at }) => reportLine(report, at)).join(""));
     server = await startServer(parseServeConfig(["--host", "127.0.0.1", "--port", "0", "--log", log, "--token", CALLBACK_TOKEN, "--api-port", "0", "--api-token", API_TOKEN, "--no-db"], {}));
     api = `http://127.0.0.1:${server.apiPort}`;
   });
@@ -64,7 +65,14 @@ describe("the read API on the file log", () => {
   });
 
   it("requires its own token: none, a wrong one, and the callback token are 401", async () => {
-    for (const token of [null, "wrong-token-0123456789", CALLBACK_TOKEN]) expect((await get("/v1/report", token)).status).toBe(401);
+    for (const path of ["/v1/report", "/v1/messages/m-1"])
+      for (const token of [null, "wrong-token-0123456789", CALLBACK_TOKEN]) expect((await get(path, token)).status).toBe(401);
+  });
+
+  it("finds an id with a space, a slash and a question mark when it is percent-encoded", async () => {
+    const res = await get(`/v1/messages/${encodeURIComponent("odd id/1?")}`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).message).toMatchObject({ messageId: "odd id/1?", outcome: "delivered" });
   });
 
   it.each([

@@ -76,8 +76,26 @@ export class SqlStatus implements StatusReader {
   }
 
   async #all<T>(query: Query, id: string): Promise<T[]> {
-    if (this.#db) return this.#db.query(this.#queries[query]).all(id) as T[];
-    return this.sql.unsafe(this.#queries[query], [id]);
+    if (!this.#db) return this.sql.unsafe(this.#queries[query], [id]);
+    this.#snapshot(this.#db);
+    return this.#db.query(this.#queries[query]).all(id) as T[];
+  }
+
+  /** The read transaction of this turn, ended by the immediate. */
+  #snapshotEnd: ReturnType<typeof setImmediate> | null = null;
+
+  /**
+   * The reads of one event-loop turn share one read transaction: outside one, each statement takes
+   * and drops the WAL's read lock (fcntl and fstat calls, about 6 µs; 0.6 µs inside one). The
+   * snapshot is at most a turn old, and a turn holds off no writer (WAL).
+   */
+  #snapshot(db: Database): void {
+    if (this.#snapshotEnd) return;
+    db.run("BEGIN");
+    this.#snapshotEnd = setImmediate(() => {
+      this.#snapshotEnd = null;
+      db.run("COMMIT");
+    });
   }
 
   async #exists(query: Query, id: string): Promise<boolean> {
@@ -105,6 +123,11 @@ export class SqlStatus implements StatusReader {
   }
 
   close(): void {
+    if (this.#snapshotEnd) {
+      clearImmediate(this.#snapshotEnd);
+      this.#snapshotEnd = null;
+      this.#db?.run("COMMIT");
+    }
     this.#db?.close();
   }
 
