@@ -64,6 +64,13 @@ export interface SmsStatusOptions {
   /** Counters to update (render them with `metrics.render()`). @default a private instance */
   metrics?: Metrics;
   /**
+   * Count messages reaching a final outcome (`sms_status_messages_final_total`). It keeps the last
+   * `maxMessages` messages' parts in memory and folds each report, which at full rate costs about
+   * 40 % of the receiver's requests/s and some 120 MB (docs/performance.md).
+   * @default true when `metrics` is given (someone renders them), else false
+   */
+  messageMetrics?: boolean;
+  /**
    * Called with a message's status by the project's rules (all parts delivered, any part failed,
    * a late `Sent` never undoing `Delivered`), after a report is in the log, only when that report
    * changed the message's outcome, status name, number of parts, parts delivered or cost; `previous`

@@ -3,7 +3,7 @@
  * one assembly shared by the plugin and the standalone server. Framework-free.
  */
 import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "../core/defaults.ts";
-import type { LogEntry } from "../core/entry.ts";
+import type { Channel, LogEntry } from "../core/entry.ts";
 import { DuplicateFilter } from "../journal/dedupe.ts";
 import { FileJournal } from "../journal/file-journal.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -11,6 +11,7 @@ import { providerPath } from "../providers/registry.ts";
 import { routee } from "../providers/routee/index.ts";
 import { FileStore } from "../store/file-store.ts";
 import type { Store } from "../store/store.ts";
+import type { MessageOutcome } from "../status/rules.ts";
 import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
 import { Allowlist } from "./access.ts";
 import { Metrics } from "./metrics.ts";
@@ -114,19 +115,34 @@ function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[], metr
       .then(call)
       .catch((error: unknown) => report(error, entry, hook));
   };
-  // One bounded tracker for the hook and the message-level metrics (sms_status_messages_final_total).
-  const tracker = new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES });
-  for (const entry of recent) tracker.add(entry);
+  // One bounded tracker for the hook and the message-level metrics (sms_status_messages_final_total),
+  // kept only when one of them is wanted: it is the costliest thing a report does here.
+  const countMessages = options.messageMetrics ?? options.metrics !== undefined;
+  const tracker = countMessages || onMessageStatus ? new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES }) : null;
+  if (tracker) for (const entry of recent) tracker.add(entry);
   return function runHooks(entry) {
     if (onReport) start("onReport", entry, () => onReport(entry));
     if (onDelivered && entry.outcome === "delivered") start("onDelivered", entry, () => onDelivered(entry));
     if (onFailed && entry.outcome === "failed") start("onFailed", entry, () => onFailed(entry));
+    if (!tracker) return;
+    // Counted once per message, when it first leaves pending (a later correction is not a second message).
+    const countFinal = (outcome: MessageOutcome, previous: MessageOutcome | undefined, channel: Channel) => {
+      if (outcome !== "pending" && (previous === undefined || previous === "pending")) metrics.messageFinal(outcome, channel);
+    };
+    if (!onMessageStatus) {
+      // The metrics alone need only outcomes: no message status is built on the hot path.
+      if (entry.kind !== "dlr" || entry.messageId === null) return;
+      const previous = tracker.outcome(entry.messageId);
+      if (!tracker.add(entry)) return;
+      const now = tracker.outcome(entry.messageId)!;
+      countFinal(now.outcome, previous?.outcome, now.channel);
+      return;
+    }
     const change = statusChange(tracker, entry);
     if (!change) return;
-    // Counted once per message, when it first leaves pending (a later correction is not a second message).
     const { message, previous } = change;
-    if (message.outcome !== "pending" && (previous === null || previous.outcome === "pending")) metrics.messageFinal(message.outcome, message.channel);
-    if (onMessageStatus) start("onMessageStatus", entry, () => onMessageStatus(message, previous, entry));
+    countFinal(message.outcome, previous?.outcome, message.channel);
+    start("onMessageStatus", entry, () => onMessageStatus(message, previous, entry));
   };
 }
 

@@ -70,6 +70,8 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       token: config.token ?? undefined,
       allow: allowlist,
       trustProxy: config.trustProxy,
+      // Only /metrics shows it (the read API's health does not).
+      messageMetrics: config.metricsPort !== null,
     },
     false,
   );
