@@ -70,8 +70,8 @@ export function createServer(config: ServeConfig, allowlist?: Allowlist, docs?: 
       token: config.token ?? undefined,
       allow: allowlist,
       trustProxy: config.trustProxy,
-      // Only /metrics shows it (the read API's health does not).
-      messageMetrics: config.metricsPort !== null,
+      // Shown by /metrics and by the dashboard (/v1/health); nothing else reads it.
+      messageMetrics: config.metricsPort !== null || config.apiPort !== null,
     },
     false,
   );

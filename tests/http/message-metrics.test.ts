@@ -24,11 +24,19 @@ describe("sms_status_messages_final_total", () => {
     await store.close();
   });
 
-  it("is not kept when nothing shows it (no --metrics-port): the server does not track messages then", async () => {
+  it("is not kept when nothing shows it (no --metrics-port, no --api-port): the server does not track messages then", async () => {
     const { app, metrics, store } = createServer(parseServeConfig(["--log", join(tempDir("final-"), "final.log")], {}));
     const res = await app.handle(post("http://localhost/sms/status", routeeReport({ status: status("Delivered", "2024-05-01T10:00:00Z") })));
     expect(res.status).toBe(200);
     expect(metrics.render()).not.toContain("sms_status_messages_final_total{");
+    await store.close();
+  });
+
+  it("is kept for the dashboard with --api-port alone: /v1/health counts the message", async () => {
+    const { app, metrics, store } = createServer(parseServeConfig(["--log", join(tempDir("final-"), "final.log"), "--api-port", "0"], {}));
+    const res = await app.handle(post("http://localhost/sms/status", routeeReport({ status: status("Delivered", "2024-05-01T10:00:00Z") })));
+    expect(res.status).toBe(200);
+    expect(metrics.health().messagesFinal).toEqual({ delivered: { sms: 1 } });
     await store.close();
   });
 });
