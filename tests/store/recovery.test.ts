@@ -46,18 +46,38 @@ describe("start-up recovery", () => {
     expect(stats).toEqual({ entries: 2, skipped: 4 });
   });
 
-  it("reads a line's status fields however long its report, and skips the line the window cuts", () => {
+  it("skips a line longer than any body the server takes, and the line the window cuts", () => {
     const log = join(dir, "long.log");
     const huge = dlrLine({ smsId: "huge", label: "x".repeat(3 << 20) }, now());
     const big = routeeReport({ smsId: "big" });
     const bigLine = dlrLine(big, now()).replace(/}\n$/, "") .replace(/"report":\{/, `"report":{"pad":"${"y".repeat(3 << 20)}",`) + "}\n";
     const last = dlrLine({ smsId: "last" }, now());
     writeFileSync(log, dlrLine({ smsId: "first" }, now()) + huge + bigLine + last);
-    // The label is before the report: a head that long is skipped; a long report is not read.
-    expect(recover(log).entries.map((e) => e.smsId)).toEqual(["first", "big", "last"]);
-    expect(recover(log).stats.skipped).toBe(1);
+    // Neither can be checked whole: their retries are written again rather than trusted.
+    expect(recover(log).entries.map((e) => e.smsId)).toEqual(["first", "last"]);
+    expect(recover(log).stats.skipped).toBe(2);
     expect(recover(log, last.length + 10).entries.map((e) => e.smsId)).toEqual(["last"]);
     expect(recover(log, last.length + 10).stats).toEqual({ entries: 1, skipped: 0 });
+  });
+
+  it("does not trust a line a kill cut in its report: the report's retry is written, not answered as a duplicate", async () => {
+    const log = join(dir, "torn.log");
+    const kept = routeeReport({ smsId: "kept" });
+    const torn = routeeReport({ smsId: "torn" });
+    const tornLine = dlrLine(torn, now());
+    // What a kill in the middle of a write leaves, once the restart has ended the line.
+    writeFileSync(log, dlrLine(kept, now()) + tornLine.slice(0, tornLine.indexOf('"status":{', tornLine.indexOf('"report":'))) + "\n");
+    expect(recover(log).entries.map((e) => e.smsId)).toEqual(["kept"]);
+    const server = await spawnServer(["--port", "0", "--host", "127.0.0.1", "--log", log, "--no-db"]);
+    const retry = await fetch(post(`${server.url}/sms/status`, torn));
+    expect(retry.status).toBe(200);
+    expect((await json(retry)).duplicate).toBeUndefined();
+    expect((await json(await fetch(post(`${server.url}/sms/status`, kept)))).duplicate).toBe(true);
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+    // The report is in the log whole now.
+    const whole = (await Bun.file(log).text()).split("\n").filter((line) => line.includes('"smsId":"torn"') && line.endsWith("}"));
+    expect(whole.map((line) => JSON.parse(line).smsId)).toEqual(["torn"]);
   });
 
   it("a missing file gives nothing", () => {
