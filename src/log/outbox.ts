@@ -107,7 +107,8 @@ export class Outbox {
       this.#skipping = false;
     }
     if (this.#pos >= size) return;
-    const block = Buffer.alloc(Math.min(READ_BLOCK, size - this.#pos));
+    // Only the bytes read are used (lines are copied out, the rest kept as a copy): no zeroing.
+    const block = Buffer.allocUnsafe(Math.min(READ_BLOCK, size - this.#pos));
     const n = readSync(fd, block, 0, block.length, this.#pos);
     let start = this.#pos - (this.#rest?.length ?? 0);
     let data = this.#rest ? Buffer.concat([this.#rest, block.subarray(0, n)]) : block.subarray(0, n);
