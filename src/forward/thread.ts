@@ -4,15 +4,12 @@
  * stats are copied here as the worker sends them (every 200 ms), for /metrics; its warnings are
  * written here.
  */
+import { workerUrl } from "../core/worker-url.ts";
 import { webhookKey } from "./signature.ts";
 import { redact, type ForwarderOptions, type ForwardStats } from "./forwarder.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
-// worker.ts from source, worker.js from dist/lib; in the binary (an entry point of its own, see
-// scripts/build/binary.ts) it is forward/worker.js under the root that the binary's own URL names.
-const WORKER = import.meta.url.includes("/$bunfs/")
-  ? new URL("./forward/worker.js", import.meta.url).href
-  : new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url).href;
+const WORKER = workerUrl(import.meta.url, "forward/worker");
 
 export class ForwarderThread {
   readonly url: string;

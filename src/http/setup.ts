@@ -120,15 +120,15 @@ function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[], metr
   const countMessages = options.messageMetrics ?? options.metrics !== undefined;
   const tracker = countMessages || onMessageStatus ? new MessageTracker({ maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES }) : null;
   if (tracker) for (const entry of recent) tracker.add(entry);
+  // Counted once per message, when it first leaves pending (a later correction is not a second message).
+  const countFinal = (outcome: MessageOutcome, previous: MessageOutcome | undefined, channel: Channel) => {
+    if (outcome !== "pending" && (previous === undefined || previous === "pending")) metrics.messageFinal(outcome, channel);
+  };
   return function runHooks(entry) {
     if (onReport) start("onReport", entry, () => onReport(entry));
     if (onDelivered && entry.outcome === "delivered") start("onDelivered", entry, () => onDelivered(entry));
     if (onFailed && entry.outcome === "failed") start("onFailed", entry, () => onFailed(entry));
     if (!tracker) return;
-    // Counted once per message, when it first leaves pending (a later correction is not a second message).
-    const countFinal = (outcome: MessageOutcome, previous: MessageOutcome | undefined, channel: Channel) => {
-      if (outcome !== "pending" && (previous === undefined || previous === "pending")) metrics.messageFinal(outcome, channel);
-    };
     if (!onMessageStatus) {
       // The metrics alone need only outcomes: no message status is built on the hot path.
       if (entry.kind !== "dlr" || entry.messageId === null) return;

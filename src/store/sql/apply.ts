@@ -9,23 +9,8 @@ import { Database, type Statement } from "bun:sqlite";
 import type { LogEntry } from "../../core/entry.ts";
 import { compareReceived, compareSequence, supersedes } from "../../status/rules.ts";
 import { rollupRefresh } from "./rollup.ts";
-import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow, type ReportRow } from "./rows.ts";
+import { CURRENT_COLUMNS, PART_KEYS, partIdentity, partRow, REPORT_KEYS, reportRow, type PartRow } from "./rows.ts";
 
-const REPORT_KEYS: (keyof ReportRow)[] = [
-  "received_at", "provider", "kind", "channel", "outcome", "final", "message_id", "sms_id", "tracking_id", "part",
-  "parts", "to_number", "from_number", "status", "detailed_status", "description", "updated_date", "price", "latency",
-  "country", "operator", "campaign_tracking_id", "campaign_name", "label", "pool_name", "report", "error", "replica",
-  "duplicate_key", "sequence",
-];
-const PART_KEYS: (keyof PartRow)[] = [
-  "message_id", "part_key", "channel", "part", "parts", "outcome", "final", "rank", "status", "detailed_status",
-  "updated_date", "updated_ms", "received_at", "price", "latency", "country", "operator", "campaign_tracking_id",
-  "label", "reports", "first_report", "sequence", "provider", "first_received_at", "last_received_at",
-];
-if (REPORT_KEYS.length !== REPORT_COLUMNS || PART_KEYS.length !== PART_COLUMNS) throw new Error("apply.ts: the column lists are out of step with rows.ts");
-
-/** The columns a superseding report replaces (the rest: first non-null, or counted). */
-const CURRENT: (keyof PartRow)[] = ["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence"];
 
 /** A part's row after report `r` (arrived after what `m` holds): write.ts's upsert, in JavaScript. */
 export function applyPart(m: PartRow | null, r: PartRow): PartRow {
@@ -48,7 +33,7 @@ export function applyPart(m: PartRow | null, r: PartRow): PartRow {
     price: newer ? (r.price ?? m.price) : (m.price ?? r.price),
     latency: newer ? (r.latency ?? m.latency) : (m.latency ?? r.latency),
   };
-  if (newer) for (const key of CURRENT) (next as unknown as Record<string, unknown>)[key] = r[key];
+  if (newer) for (const key of CURRENT_COLUMNS) (next as unknown as Record<string, unknown>)[key] = r[key];
   return next;
 }
 
@@ -94,7 +79,7 @@ export class ViewWriter {
         if (changes !== 1) continue;
         const part = partRow(entry, Number(lastInsertRowid));
         if (!part) continue;
-        const key = `${part.message_id.length}:${part.message_id}${part.part_key}`;
+        const key = partIdentity(part);
         const current = parts.get(key) ?? this.#stored(part.message_id, part.part_key);
         parts.set(key, applyPart(current, part));
       }

@@ -43,8 +43,21 @@ export interface ReportRow {
   sequence: number | null;
 }
 
+/**
+ * Every column a report row writes, with its PostgreSQL type (the one-statement write reads the
+ * rows as JSON with these; the view's writer binds them in this order).
+ */
+export const REPORT_TYPES: Record<keyof ReportRow, string> = {
+  received_at: "text", provider: "text", kind: "text", channel: "text", outcome: "text", final: "boolean",
+  message_id: "text", sms_id: "text", tracking_id: "text", part: "integer", parts: "integer", to_number: "text",
+  from_number: "text", status: "text", detailed_status: "text", description: "text", updated_date: "text",
+  price: "float8", latency: "float8", country: "text", operator: "text", campaign_tracking_id: "text",
+  campaign_name: "text", label: "text", pool_name: "text", report: "text", error: "text", replica: "text",
+  duplicate_key: "text", sequence: "float8",
+};
+export const REPORT_KEYS = Object.keys(REPORT_TYPES) as (keyof ReportRow)[];
 /** Columns per report row: what sizes a statement under PostgreSQL's 65,535 parameters. */
-export const REPORT_COLUMNS = 30;
+export const REPORT_COLUMNS = REPORT_KEYS.length;
 
 /** A row of `sms_status_messages` as inserted (the upsert decides what it changes). */
 export interface PartRow {
@@ -77,7 +90,27 @@ export interface PartRow {
   last_received_at: string | null;
 }
 
-export const PART_COLUMNS = 25;
+/** Every column a part row writes but `first_report` (the id of a report the write inserts), with its PostgreSQL type. */
+export const PART_TYPES: Record<Exclude<keyof PartRow, "first_report">, string> = {
+  message_id: "text", part_key: "text", channel: "text", part: "integer", parts: "integer", outcome: "text",
+  final: "boolean", rank: "integer", status: "text", detailed_status: "text", updated_date: "text",
+  updated_ms: "float8", received_at: "text", price: "float8", latency: "float8", country: "text", operator: "text",
+  campaign_tracking_id: "text", label: "text", reports: "integer", sequence: "float8", provider: "text",
+  first_received_at: "text", last_received_at: "text",
+};
+/** The part row's columns, the key (`message_id`, `part_key`) first. */
+export const PART_KEYS = [...Object.keys(PART_TYPES), "first_report"] as (keyof PartRow)[];
+export const PART_COLUMNS = PART_KEYS.length;
+
+/** The part row's columns a superseding report replaces (the rest: first non-null, or counted). */
+export const CURRENT_COLUMNS: readonly (keyof PartRow)[] = [
+  "outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence",
+];
+
+/** One string per part (message and part key, length-prefixed so that no two parts share it). */
+export function partIdentity(part: Pick<PartRow, "message_id" | "part_key">): string {
+  return `${part.message_id.length}:${part.message_id}${part.part_key}`;
+}
 
 /** PostgreSQL's text refuses U+0000; the column gets U+FFFD (the `report` JSON keeps it escaped). */
 function text(value: string | null): string | null {

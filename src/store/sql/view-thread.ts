@@ -8,16 +8,13 @@
  * `restarts`, and started again after a backoff that doubles up to a minute: it resumes from the
  * position saved with its last commit, so nothing is applied twice or skipped.
  */
+import { workerUrl } from "../../core/worker-url.ts";
 import type { ViewOptions, ViewStats } from "./view.ts";
 import { sqliteUrl } from "./view.ts";
 import { openSqlStore, type SqlStore } from "./sql-store.ts";
 import type { FromViewWorker, ToViewWorker } from "./view-worker.ts";
 
-// view-worker.ts from source, .js from dist/lib; in the binary (an entry point of its own, see
-// scripts/build/binary.ts) it is store/sql/view-worker.js under the root the binary's URL names.
-const WORKER = import.meta.url.includes("/$bunfs/")
-  ? new URL("./store/sql/view-worker.js", import.meta.url).href
-  : new URL(import.meta.url.endsWith(".ts") ? "./view-worker.ts" : "./view-worker.js", import.meta.url).href;
+const WORKER = workerUrl(import.meta.url, "store/sql/view-worker");
 
 /** The first wait before a restart; it doubles at each failure in a row, up to `MAX_RESTART_MS`. */
 export const RESTART_MS = 1000;

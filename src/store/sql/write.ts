@@ -8,7 +8,7 @@
  */
 import type { SQL } from "bun";
 import type { ReceivedEntry } from "../../core/entry.ts";
-import { PART_COLUMNS, partRow, REPORT_COLUMNS, reportRow, type PartRow, type ReportRow } from "./rows.ts";
+import { CURRENT_COLUMNS, PART_COLUMNS, PART_TYPES, partIdentity, partRow, REPORT_COLUMNS, REPORT_TYPES, reportRow, type PartRow, type ReportRow } from "./rows.ts";
 import { rollupRefresh } from "./rollup.ts";
 import type { Engine } from "./schema.ts";
 
@@ -34,8 +34,8 @@ const UPSERT = `ON CONFLICT (message_id, part_key) DO UPDATE SET
   last_received_at = CASE WHEN excluded.received_at >= m.last_received_at THEN excluded.received_at END,
   price = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.price, m.price) ELSE COALESCE(m.price, excluded.price) END,
   latency = CASE WHEN ${SUPERSEDES} THEN COALESCE(excluded.latency, m.latency) ELSE COALESCE(m.latency, excluded.latency) END,
-  ${["outcome", "final", "rank", "status", "detailed_status", "updated_date", "updated_ms", "received_at", "sequence"].map(pick).join(",\n  ")}
-RETURNING message_id`;
+  ${CURRENT_COLUMNS.map(pick).join(",\n  ")}
+`;
 
 const ROLLUP_REFRESH = rollupRefresh("$1");
 
@@ -82,7 +82,7 @@ export async function insertEntries(
     if (!isNew || id === undefined || id < 0) return;
     const part = partRow(entries[i]!.entry, id);
     if (!part) return;
-    const partKey = `${part.message_id.length}:${part.message_id}${part.part_key}`;
+    const partKey = partIdentity(part);
     const round = seen.get(partKey) ?? 0;
     seen.set(partKey, round + 1);
     (rounds[round] ??= []).push(part);
@@ -98,21 +98,6 @@ export async function insertEntries(
 
 // ---- PostgreSQL: one statement per batch -------------------------------------------------------
 
-const REPORT_TYPES: Record<keyof ReportRow, string> = {
-  received_at: "text", provider: "text", kind: "text", channel: "text", outcome: "text", final: "boolean",
-  message_id: "text", sms_id: "text", tracking_id: "text", part: "integer", parts: "integer", to_number: "text",
-  from_number: "text", status: "text", detailed_status: "text", description: "text", updated_date: "text",
-  price: "float8", latency: "float8", country: "text", operator: "text", campaign_tracking_id: "text",
-  campaign_name: "text", label: "text", pool_name: "text", report: "text", error: "text", replica: "text",
-  duplicate_key: "text", sequence: "float8",
-};
-const PART_TYPES: Record<Exclude<keyof PartRow, "first_report">, string> = {
-  message_id: "text", part_key: "text", channel: "text", part: "integer", parts: "integer", outcome: "text",
-  final: "boolean", rank: "integer", status: "text", detailed_status: "text", updated_date: "text",
-  updated_ms: "float8", received_at: "text", price: "float8", latency: "float8", country: "text", operator: "text",
-  campaign_tracking_id: "text", label: "text", reports: "integer", sequence: "float8", provider: "text",
-  first_received_at: "text", last_received_at: "text",
-};
 const columns = (types: Record<string, string>) => Object.keys(types).join(", ");
 const definitions = (types: Record<string, string>) => Object.entries(types).map(([c, t]) => `${c} ${t}`).join(", ");
 const PART_NAMES = Object.keys(PART_TYPES);
@@ -135,7 +120,7 @@ const PG_BATCH = `WITH input AS (
 ), upserted AS (
   INSERT INTO sms_status_messages AS m (${PART_NAMES.join(", ")}, first_report)
   SELECT ${PART_NAMES.join(", ")}, first_report FROM parts ORDER BY ord
-  ${UPSERT.replace("RETURNING message_id", "")}
+  ${UPSERT}
 )
 SELECT id, duplicate_key FROM ins`;
 
@@ -143,7 +128,7 @@ SELECT id, duplicate_key FROM ins`;
 const PG_ROUND = `INSERT INTO sms_status_messages AS m (${PART_NAMES.join(", ")}, first_report)
   SELECT ${PART_NAMES.join(", ")}, first_report FROM json_to_recordset($1::json) AS p(${definitions(PART_TYPES)}, first_report bigint, ord integer)
   ORDER BY ord
-  ${UPSERT.replace("RETURNING message_id", "")}`;
+  ${UPSERT}`;
 
 /** A batch for PostgreSQL: its report rows, and its parts in rounds (a part reported twice goes in a later round). */
 export interface PostgresBatch {
@@ -164,7 +149,7 @@ export function planPostgres(entries: readonly ReceivedEntry[], replica: string 
     if (key === null || first.get(key) !== i) return;
     const part = partRow(entries[i]!.entry, 0);
     if (!part) return;
-    const partKey = `${part.message_id.length}:${part.message_id}${part.part_key}`;
+    const partKey = partIdentity(part);
     const round = seen.get(partKey) ?? 0;
     seen.set(partKey, round + 1);
     (rounds[round] ??= []).push({ ...part, report_key: key, ord: i });
