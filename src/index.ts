@@ -11,13 +11,12 @@
 // The plugin and its options.
 export { smsStatus } from "./http/plugin.ts";
 export {
-  DEFAULT_MAX_MESSAGES,
   type HookName,
   type MessageStatusHook,
   type ReportHook,
   type SmsStatusOptions,
 } from "./http/options.ts";
-export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "./core/defaults.ts";
+export { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_MAX_MESSAGES, DEFAULT_PATH } from "./core/defaults.ts";
 
 // Routee's callback body: the TypeBox schema and its type (one name for both).
 export { RouteeCallback, RouteeStatus, RouteeStatusReason } from "./providers/routee/schema.ts";

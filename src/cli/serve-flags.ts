@@ -141,7 +141,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { flag: "forward-secret-file", key: "forwardSecretFile", env: ["SMS_STATUS_FORWARD_SECRET_FILE"], value: "FILE", default: "",
     help: "the whsec_ secret that signs forwarded webhooks", parse: readableFile },
   { flag: "forward-filter", key: "forwardFilter", env: ["SMS_STATUS_FORWARD_FILTER"], value: "TERMS", default: "",
-    help: "forward only these kinds, outcomes, channels, or final statuses (e.g. dlr,failed,sms)", parse: forwardFilter },
+    help: "forward only these kinds, outcomes, channels, final statuses or message-status changes (e.g. dlr,failed,sms; changes)", parse: forwardFilter },
   { flag: "forward-timeout", key: "forwardTimeout", env: ["SMS_STATUS_FORWARD_TIMEOUT"], value: "S", default: "10",
     help: "seconds one forwarding attempt may take", parse: wholeNumber(1, 300) },
   { flag: "forward-state-dir", key: "forwardStateDir", env: ["SMS_STATUS_FORWARD_STATE_DIR"], value: "DIR", default: "",
@@ -294,17 +294,18 @@ function httpUrl(item: string, name: string): void {
     throw new UsageError(`${name}: ${JSON.stringify(item)} is not an http or https URL`);
 }
 
-/** `dlr,failed,sms,final`: each term a kind, an outcome, a channel or `final`. */
+/** `dlr,failed,sms,final`: each term a kind, an outcome, a channel, `final` or `changes`. */
 function forwardFilter(raw: string, name: string): ForwardFilter {
-  const filter: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false };
+  const filter: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false, changes: false };
   for (const term of raw.split(",").map((t) => t.trim()).filter(Boolean)) {
     if (term === "final") filter.final = true;
+    else if (term === "changes") filter.changes = true;
     else if (KINDS.includes(term)) filter.kinds.push(term);
     else if ((OUTCOMES as readonly string[]).includes(term)) filter.outcomes.push(term);
     else if ((CHANNELS as readonly string[]).includes(term)) filter.channels.push(term);
     else
       throw new UsageError(
-        `${name}: ${JSON.stringify(term)} is not a kind (${KINDS.join(", ")}), an outcome (${OUTCOMES.join(", ")}), a channel (${CHANNELS.join(", ")}) or final`,
+        `${name}: ${JSON.stringify(term)} is not a kind (${KINDS.join(", ")}), an outcome (${OUTCOMES.join(", ")}), a channel (${CHANNELS.join(", ")}), final or changes`,
       );
   }
   return filter;

@@ -32,3 +32,8 @@ export const MAX_JSON_DEPTH = 32;
  * ~20 000 objects; at this bound, 256 such bodies in flight stay within 256 MB (scripts/bench/hostile-memory.ts).
  */
 export const MAX_JSON_STRUCTURE = 2048;
+/**
+ * Messages a tracker remembers (`onMessageStatus`, the forwarder's `changes` filter): as many as the duplicate filter has keys, and a message has
+ * 3 reports or more, so it reaches further back; the 16 MiB read at start holds about 3 000.
+ */
+export const DEFAULT_MAX_MESSAGES = 50_000;

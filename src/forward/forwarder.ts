@@ -14,20 +14,27 @@
 import { createHash } from "node:crypto";
 import type { LogEntry } from "../core/entry.ts";
 import { parseEntry } from "../log/reader.ts";
-import { messageKey } from "../status/tracker.ts";
-import { Outbox, type OutboxLine } from "../log/outbox.ts";
+import { DEFAULT_MAX_MESSAGES } from "../core/defaults.ts";
+import { messageKey, MessageTracker, statusChange } from "../status/tracker.ts";
+import { readRecentEntries } from "../store/file-recent.ts";
+import { inodeOf, Outbox, type OutboxLine } from "../log/outbox.ts";
 import { webhookHeaders, webhookKey } from "./signature.ts";
 import { readPosition, writePosition, type Position } from "./state.ts";
 
-/** Which entries are forwarded: each list empty means any; `final` keeps only final statuses. */
+/**
+ * Which entries are forwarded: each list empty means any; `final` keeps only final statuses;
+ * `changes` only the delivery reports that change their message's status (outcome, status name,
+ * parts, parts delivered or cost: what `onMessageStatus` is called for).
+ */
 export interface ForwardFilter {
   kinds: string[];
   outcomes: string[];
   channels: string[];
   final: boolean;
+  changes: boolean;
 }
 
-export const FORWARD_EVERYTHING: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false };
+export const FORWARD_EVERYTHING: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false, changes: false };
 
 export interface ForwarderOptions {
   /** The JSONL log to forward. */
@@ -100,6 +107,8 @@ export class Forwarder {
   /** The pump waits for room in the window. */
   #wantsRoom = false;
   readonly #abort = new AbortController();
+  /** For the `changes` filter: each message's status so far, in log order (bounded). */
+  readonly #tracker: MessageTracker | null;
 
   constructor(options: ForwarderOptions) {
     this.url = options.url;
@@ -116,6 +125,7 @@ export class Forwarder {
       ...options,
     };
     this.#slots = this.#options.concurrency;
+    this.#tracker = this.#options.filter.changes ? new MessageTracker({ maxMessages: DEFAULT_MAX_MESSAGES }) : null;
   }
 
   /** Resume from the saved position (or the log's end the first time) and forward from then on. */
@@ -123,6 +133,7 @@ export class Forwarder {
     this.#saved = readPosition(this.#options.statePath);
     this.#outbox = new Outbox(this.#options.log, this.#saved);
     this.#options.warn(`sms-status: forwarding to ${redact(this.url)}: ${this.#outbox.note}`);
+    this.#seedTracker(this.#outbox.start);
     if (this.#saved === null) {
       // The first start's position, at once: a restart before anything is delivered resumes here.
       this.#position = this.#outbox.start;
@@ -196,9 +207,22 @@ export class Forwarder {
     });
   }
 
+  /**
+   * The `changes` filter knows what was forwarded before a restart from the log before the resume
+   * position (its last 16 MiB, as the duplicate filter). Without that (a position in a rotated
+   * file, or a message older than that), a report is taken as a change: sent, never lost.
+   */
+  #seedTracker(start: { ino: number; offset: number }): void {
+    if (this.#tracker === null || start.ino === 0 || start.ino !== inodeOf(this.#options.log)) return;
+    for (const entry of readRecentEntries(this.#options.log, undefined, undefined, start.offset)) this.#tracker.add(entry);
+  }
+
   #keeps(entry: LogEntry): boolean {
     const { kinds, outcomes, channels, final } = this.#options.filter;
+    // Every entry goes through the tracker, whatever the other terms: a status is the sum of all its reports.
+    const changed = this.#tracker === null || statusChange(this.#tracker, entry) !== null;
     return (
+      changed &&
       (kinds.length === 0 || kinds.includes(entry.kind)) &&
       (outcomes.length === 0 || outcomes.includes(entry.outcome)) &&
       (channels.length === 0 || channels.includes(entry.channel ?? "")) &&

@@ -112,11 +112,6 @@ export type ReportHook = (entry: LogEntry) => unknown;
 export type MessageStatusHook = (message: MessageStatus, previous: MessageStatus | null, entry: LogEntry) => unknown;
 export type HookName = "onReport" | "onDelivered" | "onFailed" | "onMessageStatus";
 
-/**
- * Messages `onMessageStatus` remembers: as many as the duplicate filter has keys, and a message has
- * 3 reports or more, so it reaches further back; the 16 MiB read at start holds about 3 000.
- */
-export const DEFAULT_MAX_MESSAGES = 50_000;
 
 
 export function assertOptions(options: SmsStatusOptions): void {

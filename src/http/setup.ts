@@ -2,7 +2,7 @@
  * The receiver, its store, duplicate filter, allowlist and hooks, made from the plugin's options:
  * one assembly shared by the plugin and the standalone server. Framework-free.
  */
-import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_PATH } from "../core/defaults.ts";
+import { DEFAULT_BODY_LIMIT, DEFAULT_LOG, DEFAULT_MAX_MESSAGES, DEFAULT_PATH } from "../core/defaults.ts";
 import type { Channel, LogEntry } from "../core/entry.ts";
 import { DuplicateFilter } from "../journal/dedupe.ts";
 import { FileJournal } from "../journal/file-journal.ts";
@@ -12,10 +12,10 @@ import { routee } from "../providers/routee/index.ts";
 import { FileStore } from "../store/file-store.ts";
 import type { Store } from "../store/store.ts";
 import type { MessageOutcome } from "../status/rules.ts";
-import { MessageTracker, type MessageStatus } from "../status/tracker.ts";
+import { MessageTracker, statusChange } from "../status/tracker.ts";
 import { Allowlist } from "./access.ts";
 import { Metrics } from "./metrics.ts";
-import { DEFAULT_MAX_MESSAGES, type HookName, type SmsStatusOptions } from "./options.ts";
+import type { HookName, SmsStatusOptions } from "./options.ts";
 import { createReceiver, type Receiver } from "./receiver.ts";
 
 /** A provider's receiver and where it listens (Routee at the path, others at `<path>/<name>`). */
@@ -144,31 +144,4 @@ function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[], metr
     countFinal(message.outcome, previous?.outcome, message.channel);
     start("onMessageStatus", entry, () => onMessageStatus(message, previous, entry));
   };
-}
-
-/** The message's status after and before `entry`, when the entry changed it; else null. */
-function statusChange(tracker: MessageTracker, entry: LogEntry): { message: MessageStatus; previous: MessageStatus | null } | null {
-  if (entry.kind !== "dlr" || entry.messageId === null) return null;
-  const previous = tracker.get(entry.messageId) ?? null;
-  if (!tracker.add(entry)) return null;
-  const message = tracker.get(entry.messageId)!;
-  return previous && sameStatus(previous, message) ? null : { message, previous };
-}
-
-/**
- * What a user acts on: outcome, status name, number of parts, parts delivered, cost. Not the
- * report count, dates or latency, which change with every retry or late report.
- */
-function sameStatus(a: MessageStatus, b: MessageStatus): boolean {
-  return (
-    a.outcome === b.outcome &&
-    a.status === b.status &&
-    a.parts === b.parts &&
-    a.cost === b.cost &&
-    delivered(a) === delivered(b)
-  );
-}
-
-function delivered(message: MessageStatus): number {
-  return message.partStatuses.filter((p) => p.outcome === "delivered").length;
 }

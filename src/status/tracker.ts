@@ -352,3 +352,30 @@ export function deriveMessage(state: MessageState): MessageStatus {
     reports,
   };
 }
+
+/** The message's status after and before `entry`, when the entry changed it; else null. */
+export function statusChange(tracker: MessageTracker, entry: LogEntry): { message: MessageStatus; previous: MessageStatus | null } | null {
+  if (entry.kind !== "dlr" || entry.messageId === null) return null;
+  const previous = tracker.get(entry.messageId) ?? null;
+  if (!tracker.add(entry)) return null;
+  const message = tracker.get(entry.messageId)!;
+  return previous && sameStatus(previous, message) ? null : { message, previous };
+}
+
+/**
+ * What a user acts on: outcome, status name, number of parts, parts delivered, cost. Not the
+ * report count, dates or latency, which change with every retry or late report.
+ */
+function sameStatus(a: MessageStatus, b: MessageStatus): boolean {
+  return (
+    a.outcome === b.outcome &&
+    a.status === b.status &&
+    a.parts === b.parts &&
+    a.cost === b.cost &&
+    delivered(a) === delivered(b)
+  );
+}
+
+function delivered(message: MessageStatus): number {
+  return message.partStatuses.filter((p) => p.outcome === "delivered").length;
+}

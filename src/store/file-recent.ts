@@ -29,13 +29,15 @@ export interface RecoveryStats {
  * The entries within the last `maxBytes` of the file, oldest first, streamed a block at a time.
  * Each is the status fields only (no `report`): what the duplicate filter needs. Lines that are not whole
  * entries (torn by a kill, garbage, hand-edited with a field of the wrong type, a text-format log)
- * are skipped and counted in `stats`. A missing file yields none.
+ * are skipped and counted in `stats`. A missing file yields none. `until` ends the window before the
+ * file's end (at an entry's end: a position the forwarder saved).
  * @example for (const entry of readRecentEntries("sms-status.log")) filter.add(duplicateKey(entry))
  */
 export function* readRecentEntries(
   path: string,
   maxBytes = RECOVERY_TAIL_BYTES,
   stats: RecoveryStats = { entries: 0, skipped: 0 },
+  until = Infinity,
 ): Generator<LogEntry> {
   let fd: number;
   try {
@@ -44,7 +46,7 @@ export function* readRecentEntries(
     return;
   }
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.min(fstatSync(fd).size, until);
     let pos = size - Math.min(size, maxBytes);
     // The first line is cut unless the window starts at the file's start.
     let skipping = pos > 0;

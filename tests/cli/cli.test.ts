@@ -48,7 +48,7 @@ describe("configuration", () => {
       forward: [],
       forwardSecretFile: null,
       forwardSecret: null,
-      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false },
+      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false, changes: false },
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: false,
@@ -118,7 +118,7 @@ describe("configuration", () => {
       forward: [],
       forwardSecretFile: null,
       forwardSecret: null,
-      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false },
+      forwardFilter: { kinds: [], outcomes: [], channels: [], final: false, changes: false },
       forwardTimeout: 10,
       forwardStateDir: null,
       docs: true,
@@ -162,6 +162,17 @@ describe("configuration", () => {
     );
   });
 
+  it("reads --forward-filter's terms by sort: kinds, outcomes, channels, final, changes", () => {
+    expect(parseServeConfig(["--forward-filter", "dlr, failed,delivered,viber,changes"], {}).forwardFilter).toEqual({
+      kinds: ["dlr"],
+      outcomes: ["failed", "delivered"],
+      channels: ["viber"],
+      final: false,
+      changes: true,
+    });
+    expect(parseServeConfig([], { SMS_STATUS_FORWARD_FILTER: "final" }).forwardFilter.final).toBe(true);
+  });
+
   it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
     expect(parseServeConfig([], { PORT: "4000" }).port).toBe(4000);
   });
@@ -190,6 +201,10 @@ describe("configuration", () => {
     [["--trust-proxy", "127.0.0.1"], "--trust-proxy only matters with --allow"],
     [["--tls-cert", "package.json"], "--tls-cert and --tls-key go together: give both or neither"],
     [["--metrics-port", "x"], '--metrics-port must be a whole number from 0 to 65535 (got "x")'],
+    [
+      ["--forward-filter", "dlr,changed"],
+      '--forward-filter: "changed" is not a kind (dlr, inbound, campaign, other, rejected), an outcome (delivered, failed, pending, unknown), a channel (sms, viber, whatsapp, voice, verification, failover), final or changes',
+    ],
   ])("rejects %j with a clear message", (args, message) => {
     expect(() => parseServeConfig(args, {})).toThrow(new UsageError(message));
   });

@@ -9,9 +9,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { Forwarder } from "../../src/forward/forwarder.ts";
+import { Forwarder, FORWARD_EVERYTHING, type ForwardFilter } from "../../src/forward/forwarder.ts";
 import { ForwarderThread } from "../../src/forward/thread.ts";
 import { readPosition, writePosition } from "../../src/forward/state.ts";
+import { ROUTEE_CALLBACKS } from "../helpers/routee-callbacks.ts";
 import { reportLine, routeeReport, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("forward-");
@@ -222,6 +223,87 @@ describe("forwarding", () => {
     expectComplete(receiver.got, sent);
     await f.stop();
     expect(readPosition(state)?.offset).toBe(Bun.file(log).size);
+  });
+});
+
+describe("--forward-filter", () => {
+  /** A receiver that keeps every verified body's `data`, in the order they arrive, and answers 204. */
+  async function collector(): Promise<{ url: string; got: Record<string, any>[]; stop: () => void }> {
+    const got: Record<string, any>[] = [];
+    const app = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        got.push((verifier.verify(await request.text(), Object.fromEntries(request.headers)) as { data: Record<string, any> }).data);
+        return new Response(null, { status: 204 });
+      },
+    });
+    return { url: `http://127.0.0.1:${app.port}/`, got, stop: () => app.stop(true) };
+  }
+
+  function filtered(name: string, url: string, filter: Partial<ForwardFilter>): Forwarder {
+    const log = join(dir, `${name}.log`);
+    const f = new Forwarder({ log, url, secret: SECRET, statePath: join(dir, `${name}.state`), pollMs: 10, concurrency: 1, filter: { ...FORWARD_EVERYTHING, ...filter }, warn: () => {} });
+    forwarders.push(f);
+    return f;
+  }
+
+  const line = (messageId: string, smsId: string, status: string, date: string, parts = 1) =>
+    reportLine(routeeReport({ messageId, smsId, parts, status: routeeStatus(status, date) }), date);
+  const inbound = reportLine(ROUTEE_CALLBACKS.find((c) => c.name === "inbound SMS")!.body, "2024-05-01T10:00:00.000Z");
+
+  it("keeps only the kinds and outcomes named", async () => {
+    const app = await collector();
+    const log = join(dir, "kinds.log");
+    writeFileSync(log, "");
+    const f = filtered("kinds", app.url, { kinds: ["dlr"], outcomes: ["failed", "delivered"] });
+    f.start();
+    appendFileSync(log, inbound + line("k-1", "k-1-1", "Sent", "2024-05-01T10:00:01Z") + line("k-1", "k-1-1", "Failed", "2024-05-01T10:00:02Z") + line("k-2", "k-2-1", "Delivered", "2024-05-01T10:00:03Z"));
+    await until(() => f.stats.pending === 0 && readPosition(join(dir, "kinds.state"))?.offset === Bun.file(log).size, 5_000);
+    app.stop();
+    expect(app.got.map((d) => `${d.messageId} ${d.status}`).sort()).toEqual(["k-1 Failed", "k-2 Delivered"]);
+    expect(f.stats.delivered).toBe(2);
+  });
+
+  it("changes: only reports that change their message's status, remembered across a restart", async () => {
+    const app = await collector();
+    const log = join(dir, "changes.log");
+    const state = join(dir, "changes.state");
+    writeFileSync(log, "");
+    const first = filtered("changes", app.url, { changes: true });
+    first.start();
+    appendFileSync(
+      log,
+      [
+        line("c-1", "c-1-1", "Queued", "2024-05-01T10:00:00Z"),
+        line("c-1", "c-1-1", "Sent", "2024-05-01T10:00:01Z"), // status name changed
+        line("c-1", "c-1-1", "Sent", "2024-05-01T10:00:02Z"), // the same status again: no change
+        line("c-1", "c-1-1", "Delivered", "2024-05-01T10:00:03Z"),
+        line("c-1", "c-1-1", "Sent", "2024-05-01T10:00:01Z"), // late: a Sent never undoes Delivered
+        inbound, // not a delivery report
+        line("c-2", "c-2-1", "Delivered", "2024-05-01T10:00:04Z", 2),
+        line("c-2", "c-2-2", "Delivered", "2024-05-01T10:00:05Z", 2), // the second part delivered
+      ].join(""),
+    );
+    await until(() => readPosition(state)?.offset === Bun.file(log).size, 5_000);
+    await first.stop();
+    // In order per message; messages go in parallel, so grouped by message first.
+    const byMessage = (got: Record<string, any>[]) => [...got].sort((a, b) => a.messageId.localeCompare(b.messageId)).map((d) => `${d.messageId}/${d.smsId} ${d.status}`);
+    expect(byMessage(app.got)).toEqual([
+      "c-1/c-1-1 Queued",
+      "c-1/c-1-1 Sent",
+      "c-1/c-1-1 Delivered",
+      "c-2/c-2-1 Delivered",
+      "c-2/c-2-2 Delivered",
+    ]);
+    // After a restart it still knows c-1 was delivered: its repeat is no change; c-3 is new.
+    app.got.length = 0;
+    const second = filtered("changes", app.url, { changes: true });
+    second.start();
+    appendFileSync(log, line("c-1", "c-1-1", "Delivered", "2024-05-01T10:00:09Z") + line("c-3", "c-3-1", "Queued", "2024-05-01T10:00:10Z"));
+    await until(() => readPosition(state)?.offset === Bun.file(log).size, 5_000);
+    app.stop();
+    expect(app.got.map((d) => `${d.messageId} ${d.status}`)).toEqual(["c-3 Queued"]);
   });
 });
 
