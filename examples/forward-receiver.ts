@@ -2,7 +2,9 @@
  * Your application's side of `sms-status --forward URL`: verify each webhook's signature with the
  * `standardwebhooks` package, drop repeats by `webhook-id`, and keep each message part's status in
  * a table by the same rule the receiver uses (a final status beats a pending one, then the later
- * status date wins), so retries and out-of-order arrivals change nothing.
+ * status date wins), so retries and out-of-order arrivals change nothing. It takes both shapes:
+ * one entry per webhook (the default) and `--forward-batch N`'s `sms_status.batch`, whose entries
+ * each carry the id their own webhook would have.
  *
  *   SMS_STATUS_FORWARD_SECRET=whsec_... PORT=8080 npx bun examples/forward-receiver.ts
  *   sms-status --forward http://127.0.0.1:8080/hooks/sms --forward-secret-file forward.secret
@@ -24,30 +26,37 @@ export function forwardReceiver(secret: string, path = ":memory:") {
     WHERE excluded.final > sms_parts.final
        OR (excluded.final = sms_parts.final AND coalesce(excluded.updated, '') > coalesce(sms_parts.updated, ''))`);
 
+  type Event = { type: string; timestamp: string; data: Record<string, any> };
+
   async function handle(request: Request): Promise<Response> {
     const body = await request.text();
-    let event: { type: string; data: Record<string, any> };
+    let payload: Event | { type: "sms_status.batch"; data: (Event & { id: string })[] };
     try {
-      event = webhook.verify(body, Object.fromEntries(request.headers)) as typeof event;
+      payload = webhook.verify(body, Object.fromEntries(request.headers)) as typeof payload;
     } catch {
       return new Response("bad signature", { status: 401 });
     }
-    const id = request.headers.get("webhook-id")!;
-    if (db.query(`INSERT OR IGNORE INTO seen VALUES (?) RETURNING webhook_id`).get(id) === null) return new Response(null, { status: 204 });
+    const events = payload.type === "sms_status.batch" ? (payload.data as (Event & { id: string })[]) : [{ ...(payload as Event), id: request.headers.get("webhook-id")! }];
+    // All of a webhook or none of it: a failure answers 500 and the whole webhook comes again.
+    db.transaction(() => {
+      for (const event of events) if (db.query(`INSERT OR IGNORE INTO seen VALUES (?) RETURNING webhook_id`).get(event.id) !== null) store(event);
+    })();
+    return new Response(null, { status: 204 });
+  }
+
+  function store(event: Event): void {
     const entry = event.data;
     const message = entry.messageId ?? entry.trackingId;
-    if (event.type === "sms_status.dlr" && message) {
-      upsert.run({
-        $message: message,
-        $part: entry.smsId ?? `#${entry.part ?? 1}`,
-        $outcome: entry.outcome,
-        $final: entry.final ? 1 : 0,
-        $status: entry.status,
-        // Routee's dates come with and without milliseconds: compare them as instants.
-        $updated: entry.updatedDate ? new Date(entry.updatedDate).toISOString() : null,
-      });
-    }
-    return new Response(null, { status: 204 });
+    if (event.type !== "sms_status.dlr" || !message) return;
+    upsert.run({
+      $message: message,
+      $part: entry.smsId ?? `#${entry.part ?? 1}`,
+      $outcome: entry.outcome,
+      $final: entry.final ? 1 : 0,
+      $status: entry.status,
+      // Routee's dates come with and without milliseconds: compare them as instants.
+      $updated: entry.updatedDate ? new Date(entry.updatedDate).toISOString() : null,
+    });
   }
 
   /** A message is delivered when every part seen is, failed when any part finally failed. */

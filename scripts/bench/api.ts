@@ -4,8 +4,9 @@
  * 1. `GET /v1/messages/{id}` on the SQLite view: a log of MESSAGES reports is written, the server
  *    started with --api-port, and wrk asks for random ids among them (target: 20,000 req/s).
  * 2. Forwarding at full rate: wrk posts reports as fast as the server takes them while the server
- *    forwards each to a local receiver; printed: reports/s in, forwarded/s, and the lag (entries
- *    and seconds) when wrk stops and how long the rest takes to drain.
+ *    forwards them to a local receiver, side by side without forwarding, each entry a webhook, and
+ *    batches of 100; printed: reports/s in, forwarded/s, the lag (worst while wrk runs, and entries
+ *    and seconds when it stops) and how long the rest takes to drain.
  *
  * Needs wrk (apt-get install wrk). Usage: npx bun scripts/bench/api.ts [--messages N] [--seconds S] [--forward-only | --api-only]
  */
@@ -14,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { Webhook } from "standardwebhooks";
 import { reportLine, routeeReport } from "../lib/samples.ts";
 import { killServers, spawnServer } from "../lib/startup.ts";
 
@@ -63,32 +65,65 @@ async function apiBench(): Promise<void> {
   await server.proc.exited;
 }
 
+/**
+ * Forwarding at full rate, side by side: the same wrk flood on `--no-db` without forwarding (the
+ * rate to keep up with), forwarding each entry as its own webhook, and `--forward-batch 100`. The
+ * receiver is an application's: it verifies each signature with `standardwebhooks` and parses the body.
+ */
 async function forwardBench(): Promise<void> {
-  let received = 0;
-  const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => ((received += 1), new Response(null, { status: 204 })) });
+  const key = "whsec_" + Buffer.from("bench-forwarding-key-0123456789abcdef").toString("base64");
   const secret = join(dir, "secret");
-  writeFileSync(secret, "whsec_" + Buffer.from("bench-forwarding-key-0123456789abcdef").toString("base64"));
-  const log = join(dir, "forward.log");
-  const server = await spawnServer([
-    "--host", "127.0.0.1", "--port", "0", "--log", log, "--no-db", "--metrics-port", "0",
-    "--forward", `http://127.0.0.1:${app.port}/hooks`, "--forward-secret-file", secret,
-  ]);
-  const metrics = /metrics at (http:\S+)/.exec(server.stderr())![1]!;
-  const result = await wrk(`${server.url}/sms/status`, LUA_POST, SECONDS);
-  const forwardedAtStop = received;
-  const drainStart = performance.now();
-  const written = (await Bun.file(log).text()).split("\n").length - 1;
-  // Behind: every entry written and not yet forwarded, read or not (the lag gauge counts only those read).
-  const atStop = { entries: written - forwardedAtStop, seconds: await metric(metrics, "sms_status_forward_lag_seconds") };
-  while ((await metric(metrics, "sms_status_forward_delivered_total")) < written && performance.now() - drainStart < 120_000) await Bun.sleep(100);
-  const drain = (performance.now() - drainStart) / 1000;
-  console.log(
-    `forwarding: ${Math.round(result.rps)} reports/s in (p99 ${result.p99}), ${Math.round(forwardedAtStop / SECONDS)} forwarded/s during the run; ` +
-      `lag when wrk stopped: ${atStop.entries} entries not yet forwarded, the oldest read ${atStop.seconds.toFixed(2)} s old; ` +
-      `${written} written, all forwarded ${drain.toFixed(1)} s after wrk stopped (${received} requests in all)`,
-  );
-  server.proc.kill("SIGTERM");
-  await server.proc.exited;
+  writeFileSync(secret, key);
+  const webhook = new Webhook(key);
+  let received = 0;
+  let requests = 0;
+  let lastAt = 0;
+  const app = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const payload = webhook.verify(await request.text(), Object.fromEntries(request.headers)) as { type: string; data: unknown[] };
+      received += payload.type === "sms_status.batch" ? payload.data.length : 1;
+      requests += 1;
+      lastAt = performance.now();
+      return new Response(null, { status: 204 });
+    },
+  });
+  const targets: [name: string, flags: string[]][] = [
+    ["no forwarding", []],
+    ["each entry a webhook", ["--forward", `http://127.0.0.1:${app.port}/hooks`, "--forward-secret-file", secret]],
+    ["--forward-batch 100", ["--forward", `http://127.0.0.1:${app.port}/hooks`, "--forward-secret-file", secret, "--forward-batch", "100"]],
+  ];
+  for (const [name, flags] of targets) {
+    received = 0;
+    requests = 0;
+    const log = join(dir, `forward-${targets.findIndex(([n]) => n === name)}.log`);
+    const server = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", log, "--no-db", "--metrics-port", "0", ...flags]);
+    const metrics = /metrics at (http:\S+)/.exec(server.stderr())![1]!;
+    // The lag while wrk runs: the age of the oldest entry read and not yet delivered, sampled.
+    let worstLag = 0;
+    const sampler = setInterval(async () => {
+      if (flags.length > 0) worstLag = Math.max(worstLag, await metric(metrics, "sms_status_forward_lag_seconds"));
+    }, 250);
+    const result = await wrk(`${server.url}/sms/status`, LUA_POST, SECONDS);
+    clearInterval(sampler);
+    const forwardedAtStop = received;
+    const stoppedAt = performance.now();
+    const written = (await Bun.file(log).text()).split("\n").length - 1;
+    let line = `${name}: ${Math.round(result.rps)} reports/s in (p99 ${result.p99})`;
+    if (flags.length > 0) {
+      const lagAtStop = await metric(metrics, "sms_status_forward_lag_seconds");
+      while (received < written && performance.now() - stoppedAt < 120_000) await Bun.sleep(50);
+      const drain = Math.max(0, lastAt - stoppedAt) / 1000;
+      line +=
+        `, ${Math.round(forwardedAtStop / SECONDS)} forwarded/s (${(forwardedAtStop / written).toFixed(2)} of those in, ${requests} webhooks); ` +
+        `lag: worst ${worstLag.toFixed(2)} s during the run, ${written - forwardedAtStop} entries and ${lagAtStop.toFixed(2)} s when wrk stopped; ` +
+        `${received >= written ? "all" : `${received} of`} ${written} delivered ${drain.toFixed(2)} s after it stopped`;
+    }
+    console.log(line);
+    server.proc.kill("SIGTERM");
+    await server.proc.exited;
+  }
   app.stop(true);
 }
 

@@ -144,6 +144,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
     help: "forward only these kinds, outcomes, channels, final statuses or message-status changes (e.g. dlr,failed,sms; changes)", parse: forwardFilter },
   { flag: "forward-timeout", key: "forwardTimeout", env: ["SMS_STATUS_FORWARD_TIMEOUT"], value: "S", default: "10",
     help: "seconds one forwarding attempt may take", parse: wholeNumber(1, 300) },
+  { flag: "forward-batch", key: "forwardBatch", env: ["SMS_STATUS_FORWARD_BATCH"], value: "N", default: "1",
+    help: "entries per webhook: above 1, sms_status.batch webhooks of up to N entries (your application must take them)", parse: wholeNumber(1, 1000) },
   { flag: "forward-state-dir", key: "forwardStateDir", env: ["SMS_STATUS_FORWARD_STATE_DIR"], value: "DIR", default: "",
     help: "where forwarders keep their positions (default: beside the log)", parse: (raw) => (raw === "" ? null : raw) },
   { flag: "api-host", key: "apiHost", env: ["SMS_STATUS_API_HOST"], value: "ADDR", default: "127.0.0.1",

@@ -10,6 +10,10 @@
  * The position saved (state.ts) is the end of the longest run of entries all delivered, so a
  * restart, even after `kill -9`, resumes at or before the first undelivered entry: nothing is
  * skipped, some entries may be sent again, with the same `webhook-id` for the application to drop.
+ *
+ * With `batch` above 1 (opt-in: the body's shape changes), one webhook carries up to that many
+ * entries, each with its own id. Messages are spread over `concurrency` lanes by a hash of their
+ * key; a lane sends one batch at a time, in log order, so a message's entries still arrive in order.
  */
 import { createHash } from "node:crypto";
 import type { LogEntry } from "../core/entry.ts";
@@ -57,6 +61,11 @@ export interface ForwarderOptions {
   backoffMs?: number;
   /** How often the log is polled when nothing new was there. @default 100 */
   pollMs?: number;
+  /**
+   * Entries per webhook: 1 sends each entry as a webhook of its own; more sends up to that many in
+   * one (`sms_status.batch`), for an application that takes them. @default 1
+   */
+  batch?: number;
   /** Where warnings go. @default console.error */
   warn?: (message: string) => void;
 }
@@ -81,7 +90,18 @@ interface Pending {
   receivedAt: number;
 }
 
+/** Batch mode: one lane's entries waiting to be sent, and the batch it is sending (null when idle). */
+interface Lane {
+  waiting: { item: Pending; entry: LogEntry }[];
+  running: Promise<void> | null;
+}
+
+/** How an attempt series ended: a 2xx, given up after the retry period, a 410, or stopped. */
+type Outcome = "delivered" | "given-up" | "gone" | "stopped";
+
 const MAX_BACKOFF_MS = 10 * 60_000;
+/** A batch's body stops growing past this (a batch holds at least one entry, whatever its size). */
+const MAX_BATCH_BYTES = 1 << 20;
 
 export class Forwarder {
   readonly url: string;
@@ -109,6 +129,8 @@ export class Forwarder {
   readonly #abort = new AbortController();
   /** For the `changes` filter: each message's status so far, in log order (bounded). */
   readonly #tracker: MessageTracker | null;
+  /** Batch mode only: the lanes messages are spread over. */
+  readonly #lanes: Lane[] | null;
 
   constructor(options: ForwarderOptions) {
     this.url = options.url;
@@ -121,11 +143,13 @@ export class Forwarder {
       retryForMs: 25 * 3600_000,
       backoffMs: 1_000,
       pollMs: 100,
+      batch: 1,
       warn: (message) => console.error(message),
       ...options,
     };
     this.#slots = this.#options.concurrency;
     this.#tracker = this.#options.filter.changes ? new MessageTracker({ maxMessages: DEFAULT_MAX_MESSAGES }) : null;
+    this.#lanes = this.#options.batch > 1 ? Array.from({ length: this.#options.concurrency }, () => ({ waiting: [], running: null })) : null;
   }
 
   /** Resume from the saved position (or the log's end the first time) and forward from then on. */
@@ -151,7 +175,7 @@ export class Forwarder {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#saveTimer) clearInterval(this.#saveTimer);
     for (const wake of this.#waiting.splice(0)) wake();
-    await Promise.allSettled([...this.#chains.values()]);
+    await Promise.allSettled([...this.#chains.values(), ...(this.#lanes ?? []).map((lane) => lane.running)]);
     this.#save();
     this.#outbox?.close();
   }
@@ -162,7 +186,7 @@ export class Forwarder {
     let read = 0;
     const room = this.#room();
     // Reads in batches: each read takes a block of the file, so a few lines at a time cost a block each.
-    const full = room < this.#batch();
+    const full = room < this.#readSize();
     try {
       if (!full) {
         for (const line of this.#outbox!.read(room)) {
@@ -185,7 +209,7 @@ export class Forwarder {
     return Math.min(this.#options.window - this.#undone, 50 * this.#options.window - (this.#queue.length - this.#head));
   }
 
-  #batch(): number {
+  #readSize(): number {
     return Math.max(1, Math.floor(this.#options.window / 4));
   }
 
@@ -200,6 +224,13 @@ export class Forwarder {
       return;
     }
     const key = messageKey(entry) ?? entry.trackingId ?? `${line.ino}:${line.end}`;
+    if (this.#lanes !== null) {
+      const lane = this.#lanes[laneOf(key, this.#lanes.length)]!;
+      lane.waiting.push({ item, entry });
+      // Started after this read's other entries are in the lanes, so the first batch is not one entry.
+      lane.running ??= Promise.resolve().then(() => this.#runLane(lane));
+      return;
+    }
     const chain = (this.#chains.get(key) ?? Promise.resolve()).then(() => this.#deliver(item, entry));
     this.#chains.set(key, chain);
     void chain.then(() => {
@@ -230,12 +261,37 @@ export class Forwarder {
     );
   }
 
-  /** Until a 2xx, a 410, the retry period's end, or stop. */
+  /** One entry as a webhook of its own. */
   async #deliver(item: Pending, entry: LogEntry): Promise<void> {
-    // Stable across retries and restarts: the same entry at the same place is the same message.
-    const id = "msg_" + createHash("sha256").update(`${item.line.ino}:${item.line.end}:${item.line.text}`).digest("base64url").slice(0, 32);
-    // The line is the entry's JSON: wrapped as it is.
-    const body = `{"type":${JSON.stringify(`sms_status.${entry.kind}`)},"timestamp":${JSON.stringify(entry.receivedAt)},"data":${item.line.text}}`;
+    const outcome = await this.#send(entryId(item.line), envelope(entry, item.line.text), 1);
+    if (outcome === "delivered" || outcome === "given-up") this.#finish(item);
+  }
+
+  /** Batch mode: the lane's entries, a batch at a time in log order, until none is left. */
+  async #runLane(lane: Lane): Promise<void> {
+    while (lane.waiting.length > 0 && !this.#stopped && this.stats.active) {
+      let bytes = 0;
+      let count = 0;
+      while (count < lane.waiting.length && count < this.#options.batch) {
+        bytes += lane.waiting[count]!.item.line.text.length + 100;
+        if (count > 0 && bytes > MAX_BATCH_BYTES) break;
+        count++;
+      }
+      const batch = lane.waiting.splice(0, count);
+      const ids = batch.map(({ item }) => entryId(item.line));
+      const data = batch.map(({ item, entry }, i) => envelope(entry, item.line.text, ids[i]));
+      // The id is the entries' ids': the same batch is the same webhook, in a retry or after a restart.
+      const id = "msg_" + createHash("sha256").update(ids.join(",")).digest("base64url").slice(0, 32);
+      const body = `{"type":"sms_status.batch","timestamp":${JSON.stringify(batch.at(-1)!.entry.receivedAt)},"data":[${data.join(",")}]}`;
+      const outcome = await this.#send(id, body, batch.length);
+      if (outcome === "gone" || outcome === "stopped") break;
+      for (const { item } of batch) this.#finish(item);
+    }
+    lane.running = null;
+  }
+
+  /** One webhook, attempted until a 2xx, a 410, the retry period's end, or stop. */
+  async #send(id: string, body: string, entries: number): Promise<Outcome> {
     const started = Date.now();
     let delay = this.#options.backoffMs;
     while (!this.#stopped && this.stats.active) {
@@ -248,26 +304,25 @@ export class Forwarder {
         this.#release();
       }
       if (status !== null && status >= 200 && status < 300) {
-        this.stats.delivered += 1;
-        this.#finish(item);
-        return;
+        this.stats.delivered += entries;
+        return "delivered";
       }
       if (status === 410) {
         this.stats.active = false;
         this.#options.warn(`sms-status: ${redact(this.url)} answered 410 Gone: forwarding to it stops`);
-        return;
+        return "gone";
       }
       this.stats.failures += 1;
       if (Date.now() - started > this.#options.retryForMs) {
-        this.stats.givenUp += 1;
+        this.stats.givenUp += entries;
         this.#options.warn(`sms-status: gave up forwarding ${id} to ${redact(this.url)} after ${Math.round((Date.now() - started) / 3600_000)} h`);
-        this.#finish(item);
-        return;
+        return "given-up";
       }
       // Full jitter: a crowd of retries after an outage does not arrive all at once.
       await sleep(delay * (0.5 + Math.random() / 2), this.#abort.signal);
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
     }
+    return "stopped";
   }
 
   async #acquire(): Promise<void> {
@@ -307,7 +362,7 @@ export class Forwarder {
     item.line.text = "";
     this.#undone -= 1;
     this.#advance();
-    if (this.#wantsRoom && !this.#stopped && this.#room() >= this.#batch()) {
+    if (this.#wantsRoom && !this.#stopped && this.#room() >= this.#readSize()) {
       this.#wantsRoom = false;
       this.#timer = setTimeout(() => this.#pump(), 0);
     }
@@ -347,6 +402,24 @@ export class Forwarder {
       this.#options.warn(`sms-status: cannot save the forwarding position to ${this.#options.statePath}: ${(error as Error).message}`);
     }
   }
+}
+
+/** Stable across retries and restarts: the same entry at the same place is the same message. */
+function entryId(line: OutboxLine): string {
+  return "msg_" + createHash("sha256").update(`${line.ino}:${line.end}:${line.text}`).digest("base64url").slice(0, 32);
+}
+
+/** An entry's webhook payload; the line is the entry's JSON, wrapped as it is. In a batch, with its id. */
+function envelope(entry: LogEntry, line: string, id?: string): string {
+  const head = id === undefined ? "" : `"id":"${id}",`;
+  return `{${head}"type":${JSON.stringify(`sms_status.${entry.kind}`)},"timestamp":${JSON.stringify(entry.receivedAt)},"data":${line}}`;
+}
+
+/** A message's lane: FNV-1a of its key, so the same message always takes the same lane. */
+function laneOf(key: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -19,6 +19,8 @@ export interface ServeConfig {
   forwardFilter: ForwardFilter;
   /** Seconds one forwarding attempt may take. */
   forwardTimeout: number;
+  /** Entries per webhook: 1, each its own; more, `sms_status.batch` webhooks of up to that many. */
+  forwardBatch: number;
   /** Where forwarders keep their positions; null: beside the log. */
   forwardStateDir: string | null;
   port: number;

@@ -133,6 +133,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
         statePath: forwardStatePath(config, url),
         filter: config.forwardFilter,
         timeoutMs: config.forwardTimeout * 1000,
+        batch: config.forwardBatch,
       }),
   );
   for (const forwarder of forwarders) metrics.watchForwarder(forwarder.url, forwarder.stats);

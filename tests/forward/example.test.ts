@@ -12,12 +12,12 @@ writeFileSync(join(dir, "secret"), SECRET);
 afterAll(killServers);
 
 describe("examples/forward-receiver.ts", () => {
-  it("verifies, drops repeats, and keeps Delivered when a late Sent arrives after it", async () => {
+  it.each([[[]], [["--forward-batch", "10"]]])("verifies, drops repeats, and keeps Delivered when a late Sent arrives after it (%j)", async (flags: string[]) => {
     const receiver = forwardReceiver(SECRET);
     const app = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: receiver.handle });
     const server = await spawnServer([
-      "--host", "127.0.0.1", "--port", "0", "--log", join(dir, "status.log"),
-      "--forward", `http://127.0.0.1:${app.port}/hooks/sms`, "--forward-secret-file", join(dir, "secret"),
+      "--host", "127.0.0.1", "--port", "0", "--log", join(dir, `status${flags.length}.log`),
+      "--forward", `http://127.0.0.1:${app.port}/hooks/sms`, "--forward-secret-file", join(dir, "secret"), ...flags,
     ]);
     const post = (body: unknown) => fetch(`${server.url}/sms/status`, { method: "POST", body: JSON.stringify(body) });
     const part = (n: number, name: string, at: string) =>

@@ -38,23 +38,28 @@ function lines(prefix: string, messages: number): { text: string; messageId: str
 }
 
 interface Received {
-  /** Successful deliveries in the order answered 2xx: [messageId, status, webhook-id]. */
+  /** Successful deliveries in the order answered 2xx: [messageId, status, webhook-id or, in a batch, the entry's id]. */
   delivered: [string, string, string][];
   badSignatures: number;
+  /** Entries per webhook answered 2xx. */
+  sizes: number[];
 }
+
+type Payload = { type: string; data: { messageId: string; status: string } };
+type BatchPayload = { type: "sms_status.batch"; data: (Payload & { id: string })[] };
 
 /**
  * A receiver that fails about half the time (500, a reset connection, or an answer slower than
  * the forwarder's timeout) and verifies every signature with `standardwebhooks`.
  */
 async function flakyReceiver(flaky = true): Promise<{ url: string; got: Received; server: Server }> {
-  const got: Received = { delivered: [], badSignatures: 0 };
+  const got: Received = { delivered: [], badSignatures: 0, sizes: [] };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      let payload: { data: { messageId: string; status: string } };
+      let payload: Payload | BatchPayload;
       try {
         payload = verifier.verify(body, req.headers as Record<string, string>) as typeof payload;
       } catch {
@@ -66,7 +71,15 @@ async function flakyReceiver(flaky = true): Promise<{ url: string; got: Received
       if (roll < 0.2) return void res.writeHead(500).end("no");
       if (roll < 0.35) return void req.socket.destroy(); // connection reset
       if (roll < 0.45) return void setTimeout(() => res.writeHead(200).end(), 400); // past the timeout
-      got.delivered.push([payload.data.messageId, payload.data.status, String(req.headers["webhook-id"])]);
+      if (payload.type === "sms_status.batch") {
+        const batch = (payload as BatchPayload).data;
+        for (const { id, data } of batch) got.delivered.push([data.messageId, data.status, id]);
+        got.sizes.push(batch.length);
+      } else {
+        const { data } = payload as Payload;
+        got.delivered.push([data.messageId, data.status, String(req.headers["webhook-id"])]);
+        got.sizes.push(1);
+      }
       res.writeHead(204).end();
     });
   });
@@ -75,8 +88,24 @@ async function flakyReceiver(flaky = true): Promise<{ url: string; got: Received
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/sms`, got, server };
 }
 
-function forwarder(log: string, url: string, statePath: string): Forwarder {
-  const f = new Forwarder({ log, url, secret: SECRET, statePath, timeoutMs: 200, backoffMs: 5, pollMs: 10, concurrency: 8, warn: () => {} });
+/** A receiver that verifies and keeps every body with its webhook-id, in arrival order, and answers 204. */
+function recorder(): { url: string; bodies: { id: string; body: string }[]; stop: () => void } {
+  const bodies: { id: string; body: string }[] = [];
+  const app = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const body = await request.text();
+      verifier.verify(body, Object.fromEntries(request.headers));
+      bodies.push({ id: request.headers.get("webhook-id")!, body });
+      return new Response(null, { status: 204 });
+    },
+  });
+  return { url: `http://127.0.0.1:${app.port}/`, bodies, stop: () => app.stop(true) };
+}
+
+function forwarder(log: string, url: string, statePath: string, batch = 1): Forwarder {
+  const f = new Forwarder({ log, url, secret: SECRET, statePath, timeoutMs: 200, backoffMs: 5, pollMs: 10, concurrency: 8, batch, warn: () => {} });
   forwarders.push(f);
   return f;
 }
@@ -93,30 +122,33 @@ function expectComplete(got: Received, sent: { messageId: string; status: string
   }
 }
 
-describe("forwarding", () => {
+describe.each([1, 20])("forwarding, up to %i entries per webhook", (batch) => {
   it("delivers every entry at least once, in order per message, signed, through 500s, resets and timeouts", async () => {
-    const log = join(dir, "flaky.log");
+    const log = join(dir, `${batch}-flaky.log`);
     writeFileSync(log, "");
     const receiver = await flakyReceiver();
-    const f = forwarder(log, receiver.url, join(dir, "flaky.state"));
+    const f = forwarder(log, receiver.url, join(dir, `${batch}-flaky.state`), batch);
     f.start();
-    const sent = lines("flaky", 40);
+    const sent = lines(`flaky${batch}`, 40);
     for (const line of sent) appendFileSync(log, line.text);
     await until(() => new Set(receiver.got.delivered.map(([, , id]) => id)).size === sent.length, 30_000);
     expectComplete(receiver.got, sent);
     expect(f.stats.failures).toBeGreaterThan(0);
-    await until(() => readPosition(join(dir, "flaky.state"))?.offset === Bun.file(log).size, 5_000);
+    // Batches when asked for, never above the size asked.
+    expect(Math.max(...receiver.got.sizes)).toBeLessThanOrEqual(batch);
+    if (batch > 1) expect(Math.max(...receiver.got.sizes)).toBeGreaterThan(1);
+    await until(() => readPosition(join(dir, `${batch}-flaky.state`))?.offset === Bun.file(log).size, 5_000);
   });
 
   it("keeps entries while the application is down and delivers them when it comes back", async () => {
-    const log = join(dir, "down.log");
+    const log = join(dir, `${batch}-down.log`);
     writeFileSync(log, "");
     const receiver = await flakyReceiver(false);
     const { url } = receiver;
     await new Promise<void>((r) => receiver.server.close(() => r()));
-    const f = forwarder(log, url, join(dir, "down.state"));
+    const f = forwarder(log, url, join(dir, `${batch}-down.state`), batch);
     f.start();
-    const sent = lines("down", 10);
+    const sent = lines(`down${batch}`, 10);
     for (const line of sent) appendFileSync(log, line.text);
     await until(() => f.stats.failures >= 10, 10_000);
     expect(receiver.got.delivered).toEqual([]);
@@ -126,29 +158,31 @@ describe("forwarding", () => {
   });
 
   it("resumes from its saved position after a stop and across a rotation, skipping nothing", async () => {
-    const log = join(dir, "resume.log");
-    const state = join(dir, "resume.state");
+    const log = join(dir, `${batch}-resume.log`);
+    const state = join(dir, `${batch}-resume.state`);
     writeFileSync(log, "");
     const receiver = await flakyReceiver();
-    const first = forwarder(log, receiver.url, state);
+    const first = forwarder(log, receiver.url, state, batch);
     first.start();
-    const before = lines("before", 20);
+    const before = lines(`before${batch}`, 20);
     for (const line of before) appendFileSync(log, line.text);
     await until(() => receiver.got.delivered.length >= 10, 30_000);
     await first.stop();
     // While it is stopped: more entries, then a rotation, then entries in the new file.
-    const middle = lines("middle", 10);
+    const middle = lines(`middle${batch}`, 10);
     for (const line of middle) appendFileSync(log, line.text);
     renameSync(log, `${log}.1`);
-    const after = lines("after", 10);
+    const after = lines(`after${batch}`, 10);
     writeFileSync(log, after.map((l) => l.text).join(""));
-    const second = forwarder(log, receiver.url, state);
+    const second = forwarder(log, receiver.url, state, batch);
     second.start();
     const all = [...before, ...middle, ...after];
     await until(() => new Set(receiver.got.delivered.map(([m, s]) => `${m}/${s}`)).size === all.length, 30_000);
     expectComplete(receiver.got, all);
   });
+});
 
+describe("forwarding", () => {
   it("stops forwarding to a URL that answers 410 Gone", async () => {
     const log = join(dir, "gone.log");
     writeFileSync(log, "");
@@ -172,25 +206,44 @@ describe("forwarding", () => {
   it("sends the log line itself as data, byte for byte (a U+2028 stays escaped as the log has it)", async () => {
     const log = join(dir, "bytes.log");
     writeFileSync(log, "");
-    const bodies: string[] = [];
-    const app = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      async fetch(request) {
-        const body = await request.text();
-        verifier.verify(body, Object.fromEntries(request.headers));
-        bodies.push(body);
-        return new Response(null, { status: 204 });
-      },
-    });
-    const f = forwarder(log, `http://127.0.0.1:${app.port}/`, join(dir, "bytes.state"));
+    const app = recorder();
+    const f = forwarder(log, app.url, join(dir, "bytes.state"));
     f.start();
     const line = reportLine(routeeReport({ messageId: "bytes-1", smsId: "bytes-1-1", message: "Code 12\u2028 é" }), "2024-05-01T10:00:00.000Z");
     expect(line).toContain("\\u2028");
     appendFileSync(log, line);
-    await until(() => bodies.length === 1, 5_000);
-    app.stop(true);
-    expect(bodies[0]).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+    await until(() => app.bodies.length === 1, 5_000);
+    app.stop();
+    expect(app.bodies[0]!.body).toBe(`{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`);
+  });
+
+  it("batches: the same line in the same envelope, with the id it has as a webhook of its own", async () => {
+    const app = recorder();
+    const { bodies } = app;
+    const line = reportLine(routeeReport({ messageId: "batch-1", smsId: "batch-1-1" }), "2024-05-01T10:00:00.000Z");
+    const log = join(dir, "envelope.log");
+    writeFileSync(log, line);
+    const state = join(dir, "envelope.state");
+    // The same entry forwarded twice from the log's start: alone, then in a batch.
+    for (const batch of [1, 5]) {
+      writePosition(state, { ino: statSync(log).ino, offset: 0 });
+      const f = new Forwarder({ log, url: app.url, secret: SECRET, statePath: state, pollMs: 10, batch, warn: () => {} });
+      forwarders.push(f);
+      f.start();
+      await until(() => f.stats.delivered === 1, 5_000);
+      await f.stop();
+    }
+    app.stop();
+    const single = `{"type":"sms_status.dlr","timestamp":"2024-05-01T10:00:00.000Z","data":${line.trimEnd()}}`;
+    expect(bodies[0]!.body).toBe(single);
+    const inBatch = JSON.parse(bodies[1]!.body);
+    expect(inBatch.type).toBe("sms_status.batch");
+    expect(inBatch.timestamp).toBe("2024-05-01T10:00:00.000Z");
+    expect(inBatch.data).toHaveLength(1);
+    expect(bodies[1]!.body).toBe(`{"type":"sms_status.batch","timestamp":"2024-05-01T10:00:00.000Z","data":[{"id":"${inBatch.data[0].id}",${single.slice(1)}]}`);
+    // The entry keeps its id in a batch; the application drops repeats by it (the batch has its own).
+    expect(inBatch.data[0].id).toBe(bodies[0]!.id);
+    expect(bodies[1]!.id).not.toBe(bodies[0]!.id);
   });
 
   it("reads on as soon as deliveries make room in a full window, without waiting for the next poll", async () => {
@@ -227,18 +280,16 @@ describe("forwarding", () => {
 });
 
 describe("--forward-filter", () => {
-  /** A receiver that keeps every verified body's `data`, in the order they arrive, and answers 204. */
-  async function collector(): Promise<{ url: string; got: Record<string, any>[]; stop: () => void }> {
-    const got: Record<string, any>[] = [];
-    const app = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      async fetch(request) {
-        got.push((verifier.verify(await request.text(), Object.fromEntries(request.headers)) as { data: Record<string, any> }).data);
-        return new Response(null, { status: 204 });
+  /** Each verified body's `data`, in arrival order. */
+  function collector(): { url: string; got: Record<string, any>[]; stop: () => void } {
+    const app = recorder();
+    return {
+      url: app.url,
+      get got() {
+        return app.bodies.map(({ body }) => JSON.parse(body).data as Record<string, any>);
       },
-    });
-    return { url: `http://127.0.0.1:${app.port}/`, got, stop: () => app.stop(true) };
+      stop: app.stop,
+    };
   }
 
   function filtered(name: string, url: string, filter: Partial<ForwardFilter>): Forwarder {
@@ -253,7 +304,7 @@ describe("--forward-filter", () => {
   const inbound = reportLine(ROUTEE_CALLBACKS.find((c) => c.name === "inbound SMS")!.body, "2024-05-01T10:00:00.000Z");
 
   it("keeps only the kinds and outcomes named", async () => {
-    const app = await collector();
+    const app = collector();
     const log = join(dir, "kinds.log");
     writeFileSync(log, "");
     const f = filtered("kinds", app.url, { kinds: ["dlr"], outcomes: ["failed", "delivered"] });
@@ -266,7 +317,7 @@ describe("--forward-filter", () => {
   });
 
   it("changes: only reports that change their message's status, remembered across a restart", async () => {
-    const app = await collector();
+    const app = collector();
     const log = join(dir, "changes.log");
     const state = join(dir, "changes.state");
     writeFileSync(log, "");
@@ -297,13 +348,13 @@ describe("--forward-filter", () => {
       "c-2/c-2-2 Delivered",
     ]);
     // After a restart it still knows c-1 was delivered: its repeat is no change; c-3 is new.
-    app.got.length = 0;
+    const before = app.got.length;
     const second = filtered("changes", app.url, { changes: true });
     second.start();
     appendFileSync(log, line("c-1", "c-1-1", "Delivered", "2024-05-01T10:00:09Z") + line("c-3", "c-3-1", "Queued", "2024-05-01T10:00:10Z"));
     await until(() => readPosition(state)?.offset === Bun.file(log).size, 5_000);
     app.stop();
-    expect(app.got.map((d) => `${d.messageId} ${d.status}`)).toEqual(["c-3 Queued"]);
+    expect(app.got.slice(before).map((d) => `${d.messageId} ${d.status}`)).toEqual(["c-3 Queued"]);
   });
 });
 
