@@ -12,7 +12,7 @@ import { routee } from "../providers/routee/index.ts";
 import { FileStore } from "../store/file-store.ts";
 import type { Store } from "../store/store.ts";
 import type { MessageOutcome } from "../status/rules.ts";
-import { MessageTracker, statusChange } from "../status/tracker.ts";
+import { messageKey, MessageTracker, statusChange } from "../status/tracker.ts";
 import { Allowlist } from "./access.ts";
 import { Metrics } from "./metrics.ts";
 import type { HookName, SmsStatusOptions } from "./options.ts";
@@ -131,10 +131,12 @@ function hookRunner(options: SmsStatusOptions, recent: readonly LogEntry[], metr
     if (!tracker) return;
     if (!onMessageStatus) {
       // The metrics alone need only outcomes: no message status is built on the hot path.
-      if (entry.kind !== "dlr" || entry.messageId === null) return;
-      const previous = tracker.outcome(entry.messageId);
+      // The same messages as statusChange's, so the counter does not depend on whether the hook is set.
+      const id = messageKey(entry);
+      if (id === null) return;
+      const previous = tracker.outcome(id);
       if (!tracker.add(entry)) return;
-      const now = tracker.outcome(entry.messageId)!;
+      const now = tracker.outcome(id)!;
       countFinal(now.outcome, previous?.outcome, now.channel);
       return;
     }

@@ -353,12 +353,16 @@ export function deriveMessage(state: MessageState): MessageStatus {
   };
 }
 
-/** The message's status after and before `entry`, when the entry changed it; else null. */
+/**
+ * The message's status after and before `entry`, when the entry changed it; else null. The message
+ * is the tracker's (`messageKey`): a Viber or two-step report, without a `messageId`, has one too.
+ */
 export function statusChange(tracker: MessageTracker, entry: LogEntry): { message: MessageStatus; previous: MessageStatus | null } | null {
-  if (entry.kind !== "dlr" || entry.messageId === null) return null;
-  const previous = tracker.get(entry.messageId) ?? null;
+  const id = messageKey(entry);
+  if (id === null) return null;
+  const previous = tracker.get(id) ?? null;
   if (!tracker.add(entry)) return null;
-  const message = tracker.get(entry.messageId)!;
+  const message = tracker.get(id)!;
   return previous && sameStatus(previous, message) ? null : { message, previous };
 }
 

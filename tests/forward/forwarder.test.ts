@@ -356,6 +356,24 @@ describe("--forward-filter", () => {
     app.stop();
     expect(app.got.slice(before).map((d) => `${d.messageId} ${d.status}`)).toEqual(["c-3 Queued"]);
   });
+
+  it("changes: a message without a messageId (Viber, two-step verification) is known by its trackingId", async () => {
+    const app = collector();
+    const log = join(dir, "changes-tracking.log");
+    writeFileSync(log, "");
+    const f = filtered("changes-tracking", app.url, { changes: true });
+    f.start();
+    const callback = (name: string) => reportLine(ROUTEE_CALLBACKS.find((c) => c.name === name)!.body, "2024-05-01T10:00:00.000Z");
+    const viber = callback("Viber message status");
+    // The repeat changes nothing: the tracker knows the message by its trackingId.
+    appendFileSync(log, viber + viber + callback("two-step verification"));
+    await until(() => readPosition(join(dir, "changes-tracking.state"))?.offset === Bun.file(log).size, 5_000);
+    app.stop();
+    expect(app.got.map((d) => `${d.channel} ${d.trackingId} ${d.status}`).sort()).toEqual([
+      "verification 2f1d3e4c-0001-4a2b-9c8d-000000000001 Verified",
+      "viber 0a047b46-a4dd-4ca8-b817-a6a134dd0001 DELIVERED",
+    ]);
+  });
 });
 
 describe("stopping", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { smsStatus, type LogEntry, type MessageStatus, type SmsStatusOptions } from "../../src/index.ts";
+import { ROUTEE_CALLBACKS } from "../helpers/routee-callbacks.ts";
 import { post, routeeReport, status, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir();
@@ -59,6 +60,14 @@ describe("onMessageStatus", () => {
     expect(calls[1]!.message.partStatuses.map((p) => p.outcome)).toEqual(["delivered", "delivered"]);
     expect(calls[1]!.message.cost).toBe(0.072);
     expect(calls[1]!.entry.smsId).toBe("m2-s2");
+  });
+
+  it("reports a Viber message, which has no messageId, by its trackingId", async () => {
+    const { calls, send, settled } = appWith();
+    const viber = ROUTEE_CALLBACKS.find((c) => c.name === "Viber message status")!.body;
+    await send(viber);
+    await settled();
+    expect(calls.map((c) => [c.message.messageId, c.message.channel, c.message.outcome])).toEqual([[String(viber.trackingId), "viber", "delivered"]]);
   });
 
   it("calls nothing for a late Sent after Delivered, a duplicate or a rejected body", async () => {
