@@ -100,7 +100,7 @@ interface Lane {
 type Outcome = "delivered" | "given-up" | "gone" | "stopped";
 
 const MAX_BACKOFF_MS = 10 * 60_000;
-/** A batch's body stops growing past this (a batch holds at least one entry, whatever its size). */
+/** A batch's body, in bytes, stays within this (a batch holds at least one entry, whatever its size). */
 const MAX_BATCH_BYTES = 1 << 20;
 
 export class Forwarder {
@@ -270,20 +270,23 @@ export class Forwarder {
   /** Batch mode: the lane's entries, a batch at a time in log order, until none is left. */
   async #runLane(lane: Lane): Promise<void> {
     while (lane.waiting.length > 0 && !this.#stopped && this.stats.active) {
+      const ids: string[] = [];
+      const data: string[] = [];
+      // The body's UTF-8 bytes, counted exactly: a report's text may take 3 bytes a character.
       let bytes = 0;
-      let count = 0;
-      while (count < lane.waiting.length && count < this.#options.batch) {
-        bytes += lane.waiting[count]!.item.line.text.length + 100;
-        if (count > 0 && bytes > MAX_BATCH_BYTES) break;
-        count++;
+      for (const { item, entry } of lane.waiting) {
+        if (data.length === this.#options.batch) break;
+        const id = entryId(item.line);
+        const one = envelope(entry, item.line.text, id);
+        bytes += Buffer.byteLength(one) + (data.length > 0 ? 1 : 0);
+        if (data.length > 0 && bytes + Buffer.byteLength(batchBody(entry.receivedAt, [])) > MAX_BATCH_BYTES) break;
+        ids.push(id);
+        data.push(one);
       }
-      const batch = lane.waiting.splice(0, count);
-      const ids = batch.map(({ item }) => entryId(item.line));
-      const data = batch.map(({ item, entry }, i) => envelope(entry, item.line.text, ids[i]));
+      const batch = lane.waiting.splice(0, data.length);
       // The id is the entries' ids': the same batch is the same webhook, in a retry or after a restart.
       const id = "msg_" + createHash("sha256").update(ids.join(",")).digest("base64url").slice(0, 32);
-      const body = `{"type":"sms_status.batch","timestamp":${JSON.stringify(batch.at(-1)!.entry.receivedAt)},"data":[${data.join(",")}]}`;
-      const outcome = await this.#send(id, body, batch.length);
+      const outcome = await this.#send(id, batchBody(batch.at(-1)!.entry.receivedAt, data), batch.length);
       if (outcome === "gone" || outcome === "stopped") break;
       for (const { item } of batch) this.#finish(item);
     }
@@ -413,6 +416,11 @@ function entryId(line: OutboxLine): string {
 function envelope(entry: LogEntry, line: string, id?: string): string {
   const head = id === undefined ? "" : `"id":"${id}",`;
   return `{${head}"type":${JSON.stringify(`sms_status.${entry.kind}`)},"timestamp":${JSON.stringify(entry.receivedAt)},"data":${line}}`;
+}
+
+/** A batch's body: its entries' payloads, stamped with the newest one's time. */
+function batchBody(timestamp: string, data: string[]): string {
+  return `{"type":"sms_status.batch","timestamp":${JSON.stringify(timestamp)},"data":[${data.join(",")}]}`;
 }
 
 /** A message's lane: FNV-1a of its key, so the same message always takes the same lane. */

@@ -246,6 +246,28 @@ describe("forwarding", () => {
     expect(bodies[1]!.id).not.toBe(bodies[0]!.id);
   });
 
+  it("batches: a body stays within 1 MiB in UTF-8 bytes, whatever the script of the reports", async () => {
+    const app = recorder();
+    // One message, so one lane: 20 reports of 60 KB each in UTF-8 (20,000 three-byte characters).
+    const text = "語".repeat(20_000);
+    const sent = Array.from({ length: 20 }, (_, i) =>
+      reportLine(routeeReport({ messageId: "wide-1", smsId: `wide-1-${i}`, message: text }), "2024-05-01T10:00:00.000Z"),
+    );
+    const log = join(dir, "wide.log");
+    writeFileSync(log, sent.join(""));
+    const state = join(dir, "wide.state");
+    writePosition(state, { ino: statSync(log).ino, offset: 0 });
+    const f = new Forwarder({ log, url: app.url, secret: SECRET, statePath: state, pollMs: 10, batch: 1000, warn: () => {} });
+    forwarders.push(f);
+    f.start();
+    await until(() => f.stats.delivered === sent.length, 10_000);
+    await f.stop();
+    app.stop();
+    const sizes = app.bodies.map(({ body }) => Buffer.byteLength(body));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1 << 20);
+    expect(app.bodies.map(({ body }) => JSON.parse(body).data.length).reduce((a, b) => a + b)).toBe(sent.length);
+  });
+
   it("reads on as soon as deliveries make room in a full window, without waiting for the next poll", async () => {
     const log = join(dir, "window.log");
     const state = join(dir, "window.state");
