@@ -16,12 +16,13 @@
  * key; a lane sends one batch at a time, in log order, so a message's entries still arrive in order.
  */
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import type { LogEntry } from "../core/entry.ts";
 import { parseEntry } from "../log/reader.ts";
 import { DEFAULT_MAX_MESSAGES } from "../core/defaults.ts";
 import { messageKey, MessageTracker, statusChange } from "../status/tracker.ts";
 import { readRecentEntries } from "../store/file-recent.ts";
-import { inodeOf, Outbox, type OutboxLine } from "../log/outbox.ts";
+import { Outbox, type OutboxLine } from "../log/outbox.ts";
 import { webhookHeaders, webhookKey } from "./signature.ts";
 import { readPosition, writePosition, type Position } from "./state.ts";
 
@@ -243,8 +244,12 @@ export class Forwarder {
    * position (its last 16 MiB, as the duplicate filter). Without that (a position in a rotated
    * file, or a message older than that), a report is taken as a change: sent, never lost.
    */
-  #seedTracker(start: { ino: number; offset: number }): void {
-    if (this.#tracker === null || start.ino === 0 || start.ino !== inodeOf(this.#options.log)) return;
+  #seedTracker(start: Position): void {
+    if (this.#tracker === null || start.ino === 0) return;
+    const file = statOf(this.#options.log);
+    // Shorter than the position: truncated in place, and the outbox reads it again from its start,
+    // so what it holds now is to come, not known.
+    if (file === null || file.ino !== start.ino || file.size < start.offset) return;
     for (const entry of readRecentEntries(this.#options.log, undefined, undefined, start.offset)) this.#tracker.add(entry);
   }
 
@@ -428,6 +433,14 @@ function laneOf(key: string, lanes: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % lanes;
+}
+
+function statOf(path: string): { ino: number; size: number } | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

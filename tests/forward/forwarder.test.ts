@@ -379,6 +379,21 @@ describe("--forward-filter", () => {
     expect(app.got.slice(before).map((d) => `${d.messageId} ${d.status}`)).toEqual(["c-3 Queued"]);
   });
 
+  it("changes: after the log was truncated in place below the saved position, the new lines are news, not known statuses", async () => {
+    const app = collector();
+    const log = join(dir, "changes-truncated.log");
+    const state = join(dir, "changes-truncated.state");
+    writeFileSync(log, [1, 2, 3, 4].map((i) => line(`old-${i}`, `old-${i}-1`, "Delivered", "2024-05-01T10:00:00Z")).join(""));
+    writePosition(state, { ino: statSync(log).ino, offset: statSync(log).size });
+    // Truncated (copytruncate) and written again, shorter than the position: the forwarder reads it from its start.
+    writeFileSync(log, line("t-1", "t-1-1", "Delivered", "2024-05-01T10:00:01Z"));
+    const f = filtered("changes-truncated", app.url, { changes: true });
+    f.start();
+    await until(() => readPosition(state)?.offset === Bun.file(log).size, 5_000);
+    app.stop();
+    expect(app.got.map((d) => `${d.messageId} ${d.status}`)).toEqual(["t-1 Delivered"]);
+  });
+
   it("changes: a message without a messageId (Viber, two-step verification) is known by its trackingId", async () => {
     const app = collector();
     const log = join(dir, "changes-tracking.log");
