@@ -242,7 +242,7 @@ export class Forwarder {
   /**
    * The `changes` filter knows what was forwarded before a restart from the log before the resume
    * position (its last 16 MiB, as the duplicate filter). Without that (a position in a rotated
-   * file, or a message older than that), a report is taken as a change: sent, never lost.
+   * file, or a message older than that), a report is taken as a change: sent again rather than lost.
    */
   #seedTracker(start: Position): void {
     if (this.#tracker === null || start.ino === 0) return;
@@ -274,28 +274,34 @@ export class Forwarder {
 
   /** Batch mode: the lane's entries, a batch at a time in log order, until none is left. */
   async #runLane(lane: Lane): Promise<void> {
-    while (lane.waiting.length > 0 && !this.#stopped && this.stats.active) {
-      const ids: string[] = [];
-      const data: string[] = [];
-      // The body's UTF-8 bytes, counted exactly: a report's text may take 3 bytes a character.
-      let bytes = 0;
-      for (const { item, entry } of lane.waiting) {
-        if (data.length === this.#options.batch) break;
-        const id = entryId(item.line);
-        const one = envelope(entry, item.line.text, id);
-        bytes += Buffer.byteLength(one) + (data.length > 0 ? 1 : 0);
-        if (data.length > 0 && bytes + Buffer.byteLength(batchBody(entry.receivedAt, [])) > MAX_BATCH_BYTES) break;
-        ids.push(id);
-        data.push(one);
+    try {
+      while (lane.waiting.length > 0 && !this.#stopped && this.stats.active) {
+        const ids: string[] = [];
+        const data: string[] = [];
+        // The body's UTF-8 bytes, counted exactly: a report's text may take 3 bytes a character.
+        let bytes = 0;
+        for (const { item, entry } of lane.waiting) {
+          if (data.length === this.#options.batch) break;
+          const id = entryId(item.line);
+          const one = envelope(entry, item.line.text, id);
+          bytes += Buffer.byteLength(one) + (data.length > 0 ? 1 : 0);
+          if (data.length > 0 && bytes + Buffer.byteLength(batchBody(entry.receivedAt, [])) > MAX_BATCH_BYTES) break;
+          ids.push(id);
+          data.push(one);
+        }
+        const batch = lane.waiting.splice(0, data.length);
+        // The id is the entries' ids': the same batch is the same webhook, in a retry or after a restart.
+        const id = "msg_" + createHash("sha256").update(ids.join(",")).digest("base64url").slice(0, 32);
+        const outcome = await this.#send(id, batchBody(batch.at(-1)!.entry.receivedAt, data), batch.length);
+        if (outcome === "gone" || outcome === "stopped") break;
+        for (const { item } of batch) this.#finish(item);
       }
-      const batch = lane.waiting.splice(0, data.length);
-      // The id is the entries' ids': the same batch is the same webhook, in a retry or after a restart.
-      const id = "msg_" + createHash("sha256").update(ids.join(",")).digest("base64url").slice(0, 32);
-      const outcome = await this.#send(id, batchBody(batch.at(-1)!.entry.receivedAt, data), batch.length);
-      if (outcome === "gone" || outcome === "stopped") break;
-      for (const { item } of batch) this.#finish(item);
+    } catch (error) {
+      this.#options.warn(`sms-status: forwarding to ${redact(this.url)} stopped a lane: ${(error as Error).message}`);
+    } finally {
+      // Whatever happened, the lane can be started again (a lane left "running" would stall unseen).
+      lane.running = null;
     }
-    lane.running = null;
   }
 
   /** One webhook, attempted until a 2xx, a 410, the retry period's end, or stop. */
