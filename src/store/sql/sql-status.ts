@@ -36,6 +36,9 @@ export type PartOfMessage = Pick<
   | "price" | "latency" | "country" | "operator" | "campaign_tracking_id" | "label" | "first_report"
 > & { final: boolean | number; rank: number; reports: number; provider: string | null; first_received_at: string | null; last_received_at: string | null; pruned: string | null };
 
+/** How much of the view's file the API's reader maps. */
+const READER_MMAP_BYTES = 256 << 20;
+
 /** The queries of `message`, with the engine's placeholder for the id. */
 const QUERIES = (p: string) => ({
   parts: `SELECT part_key, channel, part, parts, outcome, final, rank, status, detailed_status, updated_date, received_at,
@@ -72,6 +75,9 @@ export class SqlStatus implements StatusReader {
     file?: string,
   ) {
     this.#db = file === undefined ? null : new Database(file, { readonly: true });
+    // Pages read through a memory map, not a read() each into a 2 MB cache: random ids over a
+    // large view took half the time per request (file-backed pages: the kernel reclaims them).
+    this.#db?.run(`PRAGMA mmap_size = ${READER_MMAP_BYTES}`);
     this.#queries = QUERIES(engine === "sqlite" ? "?1" : "$1");
   }
 
