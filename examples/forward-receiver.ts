@@ -6,7 +6,7 @@
  * one entry per webhook (the default) and `--forward-batch N`'s `sms_status.batch`, whose entries
  * each carry the id their own webhook would have.
  *
- *   SMS_STATUS_FORWARD_SECRET=whsec_... PORT=8080 npx bun examples/forward-receiver.ts
+ *   WEBHOOK_SECRET=whsec_... PORT=8080 npx bun examples/forward-receiver.ts
  *   sms-status --forward http://127.0.0.1:8080/hooks/sms --forward-secret-file forward.secret
  */
 import { Database } from "bun:sqlite";
@@ -15,6 +15,9 @@ import { Webhook } from "standardwebhooks";
 export function forwardReceiver(secret: string, path = ":memory:") {
   const webhook = new Webhook(secret);
   const db = new Database(path);
+  // Others may read the table while webhooks arrive (sqlite3 forwarded.db …): WAL, and wait for locks.
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("PRAGMA busy_timeout = 5000");
   db.run(`CREATE TABLE IF NOT EXISTS seen (webhook_id TEXT PRIMARY KEY)`);
   db.run(`CREATE TABLE IF NOT EXISTS sms_parts (
     message_id TEXT NOT NULL, part TEXT NOT NULL, outcome TEXT NOT NULL, final INTEGER NOT NULL,
@@ -71,9 +74,9 @@ export function forwardReceiver(secret: string, path = ":memory:") {
 }
 
 if (import.meta.main) {
-  const secret = process.env.SMS_STATUS_FORWARD_SECRET;
+  const secret = process.env.WEBHOOK_SECRET;
   if (!secret?.startsWith("whsec_")) {
-    console.error("set SMS_STATUS_FORWARD_SECRET to the whsec_ secret the server signs with");
+    console.error("set WEBHOOK_SECRET to the whsec_ secret the server signs with");
     process.exit(2);
   }
   const db = process.env.DB ?? "forwarded.db";

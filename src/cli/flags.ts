@@ -23,8 +23,10 @@ export function readableFile(raw: string, name: string): string | null {
   if (raw === "") return null;
   try {
     accessSync(raw, constants.R_OK);
-  } catch {
-    throw new UsageError(`${name}: cannot read ${raw}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? "unreadable");
+    throw new UsageError(`${name}: cannot read ${raw}: ${why}`);
   }
   if (!statSync(raw).isFile()) throw new UsageError(`${name}: ${raw} is not a file`);
   return raw;

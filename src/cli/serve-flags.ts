@@ -360,6 +360,16 @@ function checkCombinations(config: ServeConfig): ServeConfig {
   if (config.apiToken !== null && config.apiToken === config.token)
     throw new UsageError("--api-token must differ from --token: the callback token is in Routee's URLs");
   config.forwardSecret = null;
+  if (config.forward.length === 0) {
+    // Given without --forward, these would silently do nothing.
+    const idle = [
+      ["--forward-secret-file", config.forwardSecretFile !== null],
+      ["--forward-filter", Object.values(config.forwardFilter).some((v) => v === true || (Array.isArray(v) && v.length > 0))],
+      ["--forward-batch", config.forwardBatch !== 1],
+      ["--forward-state-dir", config.forwardStateDir !== null],
+    ].find(([, given]) => given);
+    if (idle) throw new UsageError(`${idle[0]} only matters with --forward URL`);
+  }
   if (config.forward.length > 0) {
     if (config.forwardSecretFile === null)
       throw new UsageError("--forward needs --forward-secret-file FILE holding a whsec_ secret (try: echo whsec_$(openssl rand -base64 32) > FILE)");

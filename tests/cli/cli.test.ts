@@ -165,14 +165,17 @@ describe("configuration", () => {
   });
 
   it("reads --forward-filter's terms by sort: kinds, outcomes, channels, final, changes", () => {
-    expect(parseServeConfig(["--forward-filter", "dlr, failed,delivered,viber,changes"], {}).forwardFilter).toEqual({
+    const secret = join(dir, "forward.secret");
+    writeFileSync(secret, "whsec_" + Buffer.from("cli-test-forwarding-key-0123456789").toString("base64"));
+    const forward = ["--forward", "http://127.0.0.1:9/hooks", "--forward-secret-file", secret];
+    expect(parseServeConfig([...forward, "--forward-filter", "dlr, failed,delivered,viber,changes"], {}).forwardFilter).toEqual({
       kinds: ["dlr"],
       outcomes: ["failed", "delivered"],
       channels: ["viber"],
       final: false,
       changes: true,
     });
-    expect(parseServeConfig([], { SMS_STATUS_FORWARD_FILTER: "final" }).forwardFilter.final).toBe(true);
+    expect(parseServeConfig(forward, { SMS_STATUS_FORWARD_FILTER: "final" }).forwardFilter.final).toBe(true);
   });
 
   it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
@@ -190,7 +193,10 @@ describe("configuration", () => {
     [["--nope"], "unknown flag '--nope'"],
     [["--port"], "Option '--port <value>' argument missing"],
     [["--token", "short"], "--token must be at least 16 characters (try: openssl rand -hex 24)"],
-    [["--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token"],
+    [["--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token: no such file"],
+    [["--forward-filter", "changes"], "--forward-filter only matters with --forward URL"],
+    [["--forward-batch", "50"], "--forward-batch only matters with --forward URL"],
+    [["--forward-secret-file", "package.json"], "--forward-secret-file only matters with --forward URL"],
     [["--token-file", "/tmp"], "--token-file: /tmp is not a file"],
     [["--tls-cert", "/tmp", "--tls-key", "/tmp"], "--tls-cert: /tmp is not a file"],
     [["--allow", "10.0.0.0/99"], '--allow: "10.0.0.0/99" is not an IP address, CIDR range or host name'],
