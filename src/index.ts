@@ -11,6 +11,7 @@
 // The plugin and its options.
 export { smsStatus } from "./http/plugin.ts";
 export {
+  type ForwardOptions,
   type HookName,
   type MessageStatusHook,
   type ReportHook,

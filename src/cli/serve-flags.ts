@@ -23,12 +23,8 @@ import { MAX_LINE_BYTES } from "../log/reader.ts";
  */
 const MAX_BODY_LIMIT = Math.floor(MAX_LINE_BYTES / 6) - 1024;
 import type { ServeConfig } from "../server/config.ts";
-import { CHANNELS, EntryKind } from "../core/entry.ts";
-import { OUTCOMES } from "../core/outcome.ts";
-import type { ForwardFilter } from "../forward/forwarder.ts";
+import { filters, parseForwardFilter, type ForwardFilter } from "../forward/filter.ts";
 import { webhookKey } from "../forward/signature.ts";
-
-const KINDS: string[] = EntryKind.anyOf.map((k) => k.const);
 import { UsageError } from "./errors.ts";
 import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, wholeNumber, type Env } from "./flags.ts";
 
@@ -296,21 +292,13 @@ function httpUrl(item: string, name: string): void {
     throw new UsageError(`${name}: ${JSON.stringify(item)} is not an http or https URL`);
 }
 
-/** `dlr,failed,sms,final`: each term a kind, an outcome, a channel, `final` or `changes`. */
+/** `dlr,failed,sms,final`: see forward/filter.ts. */
 function forwardFilter(raw: string, name: string): ForwardFilter {
-  const filter: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false, changes: false };
-  for (const term of raw.split(",").map((t) => t.trim()).filter(Boolean)) {
-    if (term === "final") filter.final = true;
-    else if (term === "changes") filter.changes = true;
-    else if (KINDS.includes(term)) filter.kinds.push(term);
-    else if ((OUTCOMES as readonly string[]).includes(term)) filter.outcomes.push(term);
-    else if ((CHANNELS as readonly string[]).includes(term)) filter.channels.push(term);
-    else
-      throw new UsageError(
-        `${name}: ${JSON.stringify(term)} is not a kind (${KINDS.join(", ")}), an outcome (${OUTCOMES.join(", ")}), a channel (${CHANNELS.join(", ")}), final or changes`,
-      );
+  try {
+    return parseForwardFilter(raw);
+  } catch (error) {
+    throw new UsageError(`${name}: ${(error as Error).message}`);
   }
-  return filter;
 }
 
 /** A provider name from the registry. */
@@ -364,7 +352,7 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     // Given without --forward, these would silently do nothing.
     const idle = [
       ["--forward-secret-file", config.forwardSecretFile !== null],
-      ["--forward-filter", Object.values(config.forwardFilter).some((v) => v === true || (Array.isArray(v) && v.length > 0))],
+      ["--forward-filter", filters(config.forwardFilter)],
       ["--forward-batch", config.forwardBatch !== 1],
       ["--forward-state-dir", config.forwardStateDir !== null],
     ].find(([, given]) => given);

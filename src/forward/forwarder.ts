@@ -22,24 +22,11 @@ import { parseEntry } from "../log/reader.ts";
 import { DEFAULT_MAX_MESSAGES } from "../core/defaults.ts";
 import { messageKey, MessageTracker, statusChange } from "../status/tracker.ts";
 import { readRecentEntries } from "../store/file-recent.ts";
+import { FORWARD_EVERYTHING, type ForwardFilter } from "./filter.ts";
 import { Outbox, type OutboxLine } from "../log/outbox.ts";
 import { webhookHeaders, webhookKey } from "./signature.ts";
 import { readPosition, writePosition, type Position } from "./state.ts";
 
-/**
- * Which entries are forwarded: each list empty means any; `final` keeps only final statuses;
- * `changes` only the delivery reports that change their message's status (outcome, status name,
- * parts, parts delivered or cost: what `onMessageStatus` is called for).
- */
-export interface ForwardFilter {
-  kinds: string[];
-  outcomes: string[];
-  channels: string[];
-  final: boolean;
-  changes: boolean;
-}
-
-export const FORWARD_EVERYTHING: ForwardFilter = { kinds: [], outcomes: [], channels: [], final: false, changes: false };
 
 export interface ForwarderOptions {
   /** The JSONL log to forward. */

@@ -2,7 +2,9 @@
  * Where a forwarder is in the log, kept in a small file written atomically (a temporary file,
  * fsync, rename), so that `kill -9` leaves either the old position or the new one, never half.
  */
+import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Position } from "../log/outbox.ts";
 
 export type { Position };
@@ -25,4 +27,10 @@ export function writePosition(path: string, position: Position): void {
     closeSync(fd);
   }
   renameSync(temporary, path);
+}
+
+/** Where the forwarder of `log` to `url` keeps its position: `<log>.forward-<hash of the URL>.json`, beside the log or in `dir`. */
+export function statePathFor(log: string, url: string, dir: string | null = null): string {
+  const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
+  return join(dir ?? dirname(resolve(log)), `${basename(log)}.forward-${id}.json`);
 }

@@ -9,6 +9,8 @@ import type { MessageStatus } from "../status/tracker.ts";
 import type { Allowlist } from "./access.ts";
 import type { Provider } from "../providers/provider.ts";
 import type { Metrics } from "./metrics.ts";
+import { parseForwardFilter } from "../forward/filter.ts";
+import { webhookKey } from "../forward/signature.ts";
 
 export interface SmsStatusOptions {
   /**
@@ -28,6 +30,14 @@ export interface SmsStatusOptions {
    * the host's auth. @default off
    */
   api?: { prefix?: string };
+  /**
+   * POST every entry written to the log to your application, signed as Standard Webhooks say, at
+   * least once and in order per message, as the server's `--forward` does: the log is the outbox,
+   * so a crash loses nothing the hooks would have lost. Needs the plugin's own JSONL log (not
+   * `journal`, `store` or the text format). Runs on the app's event loop; `app.stop()` stops it.
+   * @default off
+   */
+  forward?: ForwardOptions;
   /** Path of the callback route. @default "/sms/status" */
   path?: string;
   /** Log file to append to (ignored when `journal` is given). @default "./sms-status.log" */
@@ -103,6 +113,22 @@ export interface SmsStatusOptions {
   onHookError?: (error: unknown, entry: LogEntry, hook: HookName) => void;
 }
 
+/** The plugin's forwarding: the server's `--forward-*` flags as options. */
+export interface ForwardOptions {
+  /** Your application's URL, or several (each gets every entry). */
+  url: string | readonly string[];
+  /** The `whsec_` secret the webhooks are signed with (`echo whsec_$(openssl rand -base64 32)`). */
+  secret: string;
+  /** As `--forward-filter`: kinds, outcomes, channels, `final`, `changes` (e.g. `"dlr,failed"`). @default everything */
+  filter?: string;
+  /** Entries per webhook; above 1, `sms_status.batch` webhooks (your application must take them). @default 1 */
+  batch?: number;
+  /** One attempt's time limit in ms. @default 10000 */
+  timeoutMs?: number;
+  /** Where the positions are kept. @default beside the log */
+  stateDir?: string;
+}
+
 /** A user hook; its result is not awaited by the answer. */
 export type ReportHook = (entry: LogEntry) => unknown;
 /**
@@ -126,7 +152,26 @@ export function assertOptions(options: SmsStatusOptions): void {
     fail(`bodyLimit must be a positive whole number of bytes (got ${options.bodyLimit})`);
   if (options.maxMessages !== undefined && !(Number.isInteger(options.maxMessages) && options.maxMessages > 0))
     fail(`maxMessages must be a positive whole number (got ${options.maxMessages})`);
+  if (options.forward !== undefined) assertForward(options, fail);
   if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH)
     fail(`token must be at least ${MIN_TOKEN_LENGTH} characters (use a long random string, e.g. \`openssl rand -hex 24\`)`);
 }
 
+function assertForward(options: SmsStatusOptions, fail: (what: string) => never): void {
+  const forward = options.forward!;
+  if (options.journal !== undefined || options.store !== undefined || options.format === "text")
+    fail("forward reads the plugin's own JSONL log back: it cannot go with journal, store or format: \"text\"");
+  const urls = typeof forward.url === "string" ? [forward.url] : forward.url;
+  if (!Array.isArray(urls) || urls.length === 0) fail("forward.url must be an http or https URL, or a list of them");
+  for (const url of urls) if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`forward.url: ${JSON.stringify(url)} is not an http or https URL`);
+  try {
+    webhookKey(forward.secret ?? "");
+    parseForwardFilter(forward.filter ?? "");
+  } catch (error) {
+    fail(`forward: ${(error as Error).message}`);
+  }
+  if (forward.batch !== undefined && !(Number.isInteger(forward.batch) && forward.batch >= 1 && forward.batch <= 1000))
+    fail(`forward.batch must be a whole number from 1 to 1000 (got ${forward.batch})`);
+  if (forward.timeoutMs !== undefined && !(Number.isFinite(forward.timeoutMs) && forward.timeoutMs > 0))
+    fail(`forward.timeoutMs must be a positive number of milliseconds (got ${forward.timeoutMs})`);
+}

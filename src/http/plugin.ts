@@ -15,6 +15,9 @@ import { Metrics } from "./metrics.ts";
 import { assertOptions, type SmsStatusOptions } from "./options.ts";
 import type { PeerSource } from "./receiver.ts";
 import { setUpReceiver, type ProviderRoute } from "./setup.ts";
+import { parseForwardFilter } from "../forward/filter.ts";
+import { Forwarder } from "../forward/forwarder.ts";
+import { statePathFor } from "../forward/state.ts";
 
 /**
  * Receive Routee delivery reports in any Elysia app.
@@ -23,16 +26,48 @@ import { setUpReceiver, type ProviderRoute } from "./setup.ts";
 export function smsStatus(options: SmsStatusOptions = {}) {
   assertOptions(options);
   const healthPath = options.healthPath ?? HEALTH_PATH;
-  const { routes, close } = setUpReceiver(options, true);
+  const { routes, metrics, close } = setUpReceiver(options, true);
+  const forwarders = startForwarding(options, metrics);
   const app = receiverRoutes(routes, {
     healthPath,
     seed: seedOf(options),
     // Elysia's Bun adapter does not await this.
-    close,
+    close: async () => {
+      await Promise.all(forwarders.map((forwarder) => forwarder.stop()));
+      await close();
+    },
   });
   if (!options.api) return app;
   const log = options.log ?? DEFAULT_LOG;
   return app.use(statusApi({ reader: new LogStatus([log]), log: options.format === "text" ? undefined : log, prefix: options.api.prefix }));
+}
+
+/**
+ * The plugin's forwarders, started now: on a first start each holds the log's end before any
+ * report can be answered, so nothing acknowledged is missed. In this thread: at real callback
+ * rates a few hundred µs a second; the standalone server gives them a thread of their own.
+ */
+function startForwarding(options: SmsStatusOptions, metrics: Metrics): Forwarder[] {
+  const forward = options.forward;
+  if (!forward) return [];
+  const log = options.log ?? DEFAULT_LOG;
+  const urls = typeof forward.url === "string" ? [forward.url] : [...forward.url];
+  return urls.map((url) => {
+    const forwarder = new Forwarder({
+      log,
+      url,
+      secret: forward.secret,
+      statePath: statePathFor(log, url, forward.stateDir ?? null),
+      filter: parseForwardFilter(forward.filter ?? ""),
+      // Unset stays unset: an undefined would replace the forwarder's default.
+      ...(forward.batch !== undefined && { batch: forward.batch }),
+      ...(forward.timeoutMs !== undefined && { timeoutMs: forward.timeoutMs }),
+      warn: (message) => console.error(message.replace(/^sms-status:/, "elysia-sms-status:")),
+    });
+    metrics.watchForwarder(url, forwarder.stats);
+    forwarder.start();
+    return forwarder;
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The standalone server's configuration, as the CLI's `serve` flags produce it (cli/serve-flags.ts). */
 import type { LogFormat } from "../core/render.ts";
-import type { ForwardFilter } from "../forward/forwarder.ts";
+import type { ForwardFilter } from "../forward/filter.ts";
 
 export interface ServeConfig {
   /** Providers to receive (`routee` at `path`, others at `path/<name>`), by registry name. */

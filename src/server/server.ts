@@ -4,9 +4,8 @@
  * metrics listener on its own, local-only port).
  */
 import type { Server } from "bun";
-import { createHash } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
 import { ForwarderThread } from "../forward/thread.ts";
+import { statePathFor } from "../forward/state.ts";
 import { statusApi } from "../api/routes.ts";
 import { LogStatus } from "../store/log-status.ts";
 import { SqlStatus } from "../store/sql/index.ts";
@@ -130,7 +129,7 @@ export async function startServer(config: ServeConfig, docs?: AnyElysia): Promis
         log: config.log,
         url,
         secret: config.forwardSecret!,
-        statePath: forwardStatePath(config, url),
+        statePath: statePathFor(config.log, url, config.forwardStateDir),
         filter: config.forwardFilter,
         timeoutMs: config.forwardTimeout * 1000,
         batch: config.forwardBatch,
@@ -272,13 +271,6 @@ async function loadDashboard() {
     console.error("sms-status: the dashboard is not in this build (the compiled binary and the source have it); the read API runs without it");
     return null;
   }
-}
-
-/** Where a forwarder keeps its position: beside the log (or in --forward-state-dir), one file per URL. */
-export function forwardStatePath(config: ServeConfig, url: string): string {
-  const dir = config.forwardStateDir ?? dirname(resolve(config.log));
-  const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
-  return join(dir, `${basename(config.log)}.forward-${id}.json`);
 }
 
 /** The read API's app, answering from `reader` (the database or the view when there is one), errors without internals. */
