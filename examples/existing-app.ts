@@ -8,7 +8,8 @@
  *   deno run --allow-net --allow-read --allow-write --allow-env examples/existing-app.ts
  *
  * (Deno: from a project where the package is installed, see the README.) PORT (0 picks a free
- * one, default 3000) and SMS_STATUS_LOG say where to listen and write.
+ * one, default 3000) and SMS_STATUS_LOG say where to listen and write; with FORWARD_URL and
+ * WEBHOOK_SECRET (whsec_…) every entry is also sent there, durably (the `forward` option).
  */
 import { Elysia } from "elysia";
 import { smsStatus } from "elysia-sms-status";
@@ -38,6 +39,8 @@ export const app = new Elysia()
         if (message.outcome === "failed" && previous?.outcome !== "failed")
           console.warn(`SMS to ${entry.to} failed: ${message.status} (${message.detailedStatus ?? "no reason given"})`);
       },
+      // Every entry POSTed to another service too, signed, at least once, even across a crash.
+      ...(process.env.FORWARD_URL && { forward: { url: process.env.FORWARD_URL, secret: process.env.WEBHOOK_SECRET ?? "" } }),
     }),
   );
 

@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { Webhook } from "standardwebhooks";
 import { json, post, routeeReport, tempDir } from "../helpers/utils.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -147,7 +148,16 @@ export { ok, outcome, options, wrong, journal, filter, duplicateKey, renderJsonl
 async function serveExample(cmd: string[], log: string): Promise<string> {
   const child = Bun.spawn(cmd, {
     cwd: project,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", SMS_STATUS_LOG: log, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SMS_STATUS_LOG: log,
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      FORWARD_URL: `${application.url}hooks/${basename(log)}`,
+      WEBHOOK_SECRET: SECRET,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -183,7 +193,25 @@ async function postsAReport(base: string, log: string) {
     await Bun.sleep(25);
   }
   expect(await json(status!)).toEqual({ messageId: report.messageId, outcome: "delivered" });
+  // The plugin's forwarding, on this runtime: the entry reaches the application, signed.
+  const path = `/hooks/${basename(log)}`;
+  for (let i = 0; i < 200 && !forwarded.some((f) => f.path === path); i++) await Bun.sleep(25);
+  expect(forwarded.filter((f) => f.path === path).map((f) => f.messageId)).toEqual([report.messageId as string]);
 }
+
+/** The application the examples forward to: it verifies each webhook with `standardwebhooks`. */
+const SECRET = "whsec_" + Buffer.from("package-test-forwarding-key-012345").toString("base64");
+const forwarded: { path: string; messageId: string }[] = [];
+const application = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  async fetch(request) {
+    const payload = new Webhook(SECRET).verify(await request.text(), Object.fromEntries(request.headers)) as { data: { messageId: string } };
+    forwarded.push({ path: new URL(request.url).pathname, messageId: payload.data.messageId });
+    return new Response(null, { status: 204 });
+  },
+});
+afterAll(() => application.stop(true));
 
 describe("the example app, served from the installed package", () => {
   it("receives a report under Bun", async () => {
