@@ -28,6 +28,11 @@ function money(n: number): string {
   return n.toFixed(4).replace(/0{1,2}$/, "");
 }
 
+/** `1 line`, `2 lines`, `1,204 lines`. */
+function counted(n: number, noun: string): string {
+  return `${count(n)} ${n === 1 ? noun : `${noun}s`}`;
+}
+
 /** The report as a person reads it. */
 export function renderReport(r: Report): string {
   const out: string[] = [];
@@ -36,12 +41,12 @@ export function renderReport(r: Report): string {
     r.lines.outsideWindow > 0 ? `${count(r.lines.outsideWindow)} outside the window` : "",
   ].filter(Boolean);
   out.push(
-    `Read ${count(r.lines.read)} ${r.lines.read === 1 ? "line" : "lines"} from ${r.files.map(safe).join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
+    `Read ${counted(r.lines.read, "line")} from ${r.files.map(safe).join(", ")}${skipped.length ? ` (${skipped.join(", ")})` : ""}`,
   );
   if (r.channel !== "sms") out.push(`Channel: ${r.channel}`);
   if (r.since || r.until) out.push(`Window: reports received from ${r.since ?? "the start"} until ${r.until ?? "now"}`);
   out.push(
-    `Callbacks: ${count(r.callbacks.dlr)} delivery reports, ${count(r.callbacks.inbound)} inbound messages, ` +
+    `Callbacks: ${counted(r.callbacks.dlr, "delivery report")}, ${counted(r.callbacks.inbound, "inbound message")}, ` +
       `${count(r.callbacks.campaign)} campaign, ${count(r.callbacks.other)} other, ${count(r.callbacks.rejected)} rejected`,
     "",
   );
@@ -61,7 +66,7 @@ export function renderReport(r: Report): string {
   const latency =
     r.latency.messages === 0
       ? "- (no delivered message reported a latency)"
-      : `p50 ${r.latency.p50} s, p95 ${r.latency.p95} s (${count(r.latency.messages)} delivered messages)`;
+      : `p50 ${r.latency.p50} s, p95 ${r.latency.p95} s (${counted(r.latency.messages, "delivered message")})`;
   out.push(
     table([
       ["Delivery rate", percent(r.deliveryRate)],

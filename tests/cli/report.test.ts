@@ -91,6 +91,16 @@ describe("sms-status report", () => {
     expect(stdout).toMatch(/Unknown Number\s+1/);
   });
 
+  it("says one in the singular: 1 line, 1 delivery report, 1 delivered message", () => {
+    const one = join(dir, "one.log");
+    writeFileSync(one, FIXTURE_LINES.find((l) => l.includes('"outcome":"delivered"') && l.includes('"latency":'))!);
+    const { code, stdout } = runCli(["report", one]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Read 1 line from ${one}`);
+    expect(stdout).toContain("Callbacks: 1 delivery report, 0 inbound messages,");
+    expect(stdout).toMatch(/\(1 delivered message\)/);
+  });
+
   it("exits 1 with a clear message for a text-format log", () => {
     const text = join(dir, "text.log");
     writeFileSync(text, "Your message to +306948530920 (message id m1) was DELIVERED.\nThe cost was 0.036\n");
