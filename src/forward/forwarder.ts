@@ -342,18 +342,28 @@ export class Forwarder {
 
   /** One POST: its status, or null when it did not complete (refused, reset, timed out). */
   async #attempt(id: string, body: string): Promise<number | null> {
+    // The time limit or stop, whichever comes first, without AbortSignal.any: Node 20 has it only from
+    // 20.3, and a TypeError here would be taken for a failed attempt, forever.
+    if (this.#abort.signal.aborted) return null;
+    const attempt = new AbortController();
+    const abort = () => attempt.abort();
+    const timer = setTimeout(abort, this.#options.timeoutMs);
+    this.#abort.signal.addEventListener("abort", abort, { once: true });
     try {
       const response = await fetch(this.url, {
         method: "POST",
         headers: { "content-type": "application/json", ...webhookHeaders(this.#key, id, Math.floor(Date.now() / 1000), body) },
         body,
         redirect: "manual",
-        signal: AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#abort.signal]),
+        signal: attempt.signal,
       });
       await response.body?.cancel();
       return response.status;
     } catch {
       return null;
+    } finally {
+      clearTimeout(timer);
+      this.#abort.signal.removeEventListener("abort", abort);
     }
   }
 

@@ -10,6 +10,7 @@ import type { Allowlist } from "./access.ts";
 import type { Provider } from "../providers/provider.ts";
 import type { Metrics } from "./metrics.ts";
 import { parseForwardFilter } from "../forward/filter.ts";
+import { redact } from "../forward/forwarder.ts";
 import { webhookKey } from "../forward/signature.ts";
 
 export interface SmsStatusOptions {
@@ -34,7 +35,8 @@ export interface SmsStatusOptions {
    * POST every entry written to the log to your application, signed as Standard Webhooks say, at
    * least once and in order per message, as the server's `--forward` does: the log is the outbox,
    * so a crash loses nothing the hooks would have lost. Needs the plugin's own JSONL log (not
-   * `journal`, `store` or the text format). Runs on the app's event loop; `app.stop()` stops it.
+   * `journal`, `store` or the text format). Runs on the app's event loop from the app's start or the
+   * first report, whichever comes first; `app.stop()` stops it.
    * @default off
    */
   forward?: ForwardOptions;
@@ -115,7 +117,7 @@ export interface SmsStatusOptions {
 
 /** The plugin's forwarding: the server's `--forward-*` flags as options. */
 export interface ForwardOptions {
-  /** Your application's URL, or several (each gets every entry). */
+  /** Your application's URL, or several, each once (each gets every entry). */
   url: string | readonly string[];
   /** The `whsec_` secret the webhooks are signed with (`echo whsec_$(openssl rand -base64 32)`). */
   secret: string;
@@ -125,7 +127,7 @@ export interface ForwardOptions {
   batch?: number;
   /** One attempt's time limit in ms. @default 10000 */
   timeoutMs?: number;
-  /** Where the positions are kept. @default beside the log */
+  /** Where the positions are kept (made if missing). @default beside the log */
   stateDir?: string;
 }
 
@@ -163,6 +165,9 @@ function assertForward(options: SmsStatusOptions, fail: (what: string) => never)
     fail("forward reads the plugin's own JSONL log back: it cannot go with journal, store or format: \"text\"");
   const urls = typeof forward.url === "string" ? [forward.url] : forward.url;
   if (!Array.isArray(urls) || urls.length === 0) fail("forward.url must be an http or https URL, or a list of them");
+  // Two forwarders to one URL would share one state file and send every entry twice.
+  const twice = urls.find((url, i) => urls.indexOf(url) !== i);
+  if (twice !== undefined) fail(`forward.url: ${JSON.stringify(redact(twice))} is given twice`);
   for (const url of urls) if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`forward.url: ${JSON.stringify(url)} is not an http or https URL`);
   try {
     webhookKey(forward.secret ?? "");

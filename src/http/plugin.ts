@@ -4,6 +4,8 @@
  * options, the routes and their OpenAPI description, and hands each request to the receiver
  * (http/receiver.ts), which reads it through the provider and writes its entries to the store.
  */
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { Elysia, type AnyElysia } from "elysia";
 import { DEFAULT_LOG, DEFAULT_PATH, HEALTH_PATH } from "../core/defaults.ts";
 import { statusApi } from "../api/routes.ts";
@@ -12,11 +14,11 @@ import { routee } from "../providers/routee/index.ts";
 import { Allowlist } from "./access.ts";
 import { HEALTH_RESPONSES, REPORT_RESPONSES } from "./answers.ts";
 import { Metrics } from "./metrics.ts";
-import { assertOptions, type SmsStatusOptions } from "./options.ts";
+import { assertOptions, type ForwardOptions, type SmsStatusOptions } from "./options.ts";
 import type { PeerSource } from "./receiver.ts";
 import { setUpReceiver, type ProviderRoute } from "./setup.ts";
 import { parseForwardFilter } from "../forward/filter.ts";
-import { Forwarder } from "../forward/forwarder.ts";
+import { Forwarder, redact } from "../forward/forwarder.ts";
 import { statePathFor } from "../forward/state.ts";
 
 /**
@@ -27,13 +29,14 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   assertOptions(options);
   const healthPath = options.healthPath ?? HEALTH_PATH;
   const { routes, metrics, close } = setUpReceiver(options, true);
-  const forwarders = startForwarding(options, metrics);
+  const forwarders = options.forward ? plannedForwarding(options, options.forward, metrics) : null;
   const app = receiverRoutes(routes, {
     healthPath,
     seed: seedOf(options),
+    start: forwarders?.start,
     // Elysia's Bun adapter does not await this.
     close: async () => {
-      await Promise.all(forwarders.map((forwarder) => forwarder.stop()));
+      await forwarders?.stop();
       await close();
     },
   });
@@ -42,32 +45,77 @@ export function smsStatus(options: SmsStatusOptions = {}) {
   return app.use(statusApi({ reader: new LogStatus([log]), log: options.format === "text" ? undefined : log, prefix: options.api.prefix }));
 }
 
+/** The plugin's forwarders running in this process, by state file: never two on one file. */
+const forwarding = new Map<string, Forwarder>();
+
 /**
- * The plugin's forwarders, started now: on a first start each holds the log's end before any
- * report can be answered, so nothing acknowledged is missed. In this thread: at real callback
- * rates a few hundred µs a second; the standalone server gives them a thread of their own.
+ * The plugin's forwarders, started when the app starts or at the first report, whichever comes
+ * first (a report starts them before its entry is written, so a first start's position, the log's
+ * end, is before it): an instance that is never registered starts nothing, and one served through
+ * `app.fetch` (Deno, Node) still forwards. Elysia merges a second `.use()` of equal options keeping
+ * one instance's start hook and the other's route, so the forwarders are kept by state file: the
+ * instance that starts first runs them and either one stops them. Not started again by a stopped
+ * instance. In this thread: at real callback rates a few hundred µs a second; the standalone
+ * server gives them a thread of their own.
  */
-function startForwarding(options: SmsStatusOptions, metrics: Metrics): Forwarder[] {
-  const forward = options.forward;
-  if (!forward) return [];
+function plannedForwarding(options: SmsStatusOptions, forward: ForwardOptions, metrics: Metrics) {
   const log = options.log ?? DEFAULT_LOG;
   const urls = typeof forward.url === "string" ? [forward.url] : [...forward.url];
-  return urls.map((url) => {
+  const targets = urls.map((url) => ({ url, statePath: statePathFor(log, url, forward.stateDir ?? null) }));
+  const filter = parseForwardFilter(forward.filter ?? "");
+  if (forward.stateDir !== undefined) {
+    // As the log's directory: made if missing, and a position that cannot be kept fails now, not at every save.
+    try {
+      mkdirSync(forward.stateDir, { recursive: true });
+      accessSync(forward.stateDir, constants.W_OK);
+    } catch (error) {
+      throw new TypeError(`elysia-sms-status: forward.stateDir ${forward.stateDir} is not a writable directory (${(error as Error).message})`, { cause: error });
+    }
+  }
+  const startOne = (url: string, statePath: string) => {
     const forwarder = new Forwarder({
       log,
       url,
       secret: forward.secret,
-      statePath: statePathFor(log, url, forward.stateDir ?? null),
-      filter: parseForwardFilter(forward.filter ?? ""),
+      statePath,
+      filter,
       // Unset stays unset: an undefined would replace the forwarder's default.
       ...(forward.batch !== undefined && { batch: forward.batch }),
       ...(forward.timeoutMs !== undefined && { timeoutMs: forward.timeoutMs }),
       warn: (message) => console.error(message.replace(/^sms-status:/, "elysia-sms-status:")),
     });
-    metrics.watchForwarder(url, forwarder.stats);
     forwarder.start();
-    return forwarder;
-  });
+    forwarding.set(statePath, forwarder);
+    metrics.watchForwarder(url, forwarder.stats);
+  };
+  let started = false;
+  let stopped = false;
+  return {
+    start(): void {
+      if (started || stopped) return;
+      started = true;
+      for (const { url, statePath } of targets) {
+        if (forwarding.has(statePath)) continue;
+        try {
+          startOne(url, statePath);
+        } catch (error) {
+          // Not in the report's way: said, and tried again at the next report.
+          started = false;
+          console.error(`elysia-sms-status: forwarding to ${redact(url)} cannot start: ${(error as Error).message}`);
+        }
+      }
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      await Promise.all(
+        targets.map(({ statePath }) => {
+          const forwarder = forwarding.get(statePath);
+          forwarding.delete(statePath);
+          return forwarder?.stop();
+        }),
+      );
+    },
+  };
 }
 
 /**
@@ -76,13 +124,15 @@ function startForwarding(options: SmsStatusOptions, metrics: Metrics): Forwarder
  */
 export function receiverRoutes(
   routes: readonly ProviderRoute[],
-  options: { healthPath: string | false; seed?: unknown; close?: () => Promise<void> },
+  options: { healthPath: string | false; seed?: unknown; start?: () => void; close?: () => Promise<void> },
 ) {
-  const { healthPath, close } = options;
+  const { healthPath, start, close } = options;
   let app: AnyElysia = new Elysia({ name: "elysia-sms-status", seed: options.seed });
   for (const { provider, path, receiver } of routes) {
-    const handle = (context: { [key: string]: any }) =>
-      receiver.handle(context.request as Request, context.server as PeerSource | null);
+    const handle = (context: { [key: string]: any }) => {
+      start?.();
+      return receiver.handle(context.request as Request, context.server as PeerSource | null);
+    };
     const methods = provider.methods ?? ["POST"];
     const detail = {
       summary: `Receive a ${provider.title} SMS delivery report`,
@@ -97,6 +147,9 @@ export function receiverRoutes(
   }
   const health = routes[0]!.receiver;
   return app
+    .onStart(function startForwarding() {
+      start?.();
+    })
     .onStop(async function closeStore() {
       await close?.();
     })
@@ -118,9 +171,13 @@ export function receiverRoutes(
 function seedOf(options: SmsStatusOptions): Record<string, unknown> {
   const seed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options))
-    seed[key] = typeof value === "function" || value instanceof Metrics || value instanceof Allowlist || ((key === "journal" || key === "store") && value)
-      ? identity(value)
-      : value;
+    seed[key] =
+      typeof value === "function" || value instanceof Metrics || value instanceof Allowlist || ((key === "journal" || key === "store") && value)
+        ? identity(value)
+        : key === "forward" && value
+          ? // The secret as a hash: equal options still register once, and the app's config holds no key.
+            { ...value, secret: createHash("sha256").update(String(value.secret)).digest("hex") }
+          : value;
   return seed;
 }
 

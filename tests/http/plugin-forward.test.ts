@@ -5,6 +5,7 @@
  * throw at once.
  */
 import { afterAll, describe, expect, it } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { Webhook } from "standardwebhooks";
@@ -12,7 +13,7 @@ import { smsStatus } from "../../src/http/plugin.ts";
 import { Metrics } from "../../src/http/metrics.ts";
 import { readPosition, statePathFor } from "../../src/forward/state.ts";
 import type { SmsStatusOptions } from "../../src/http/options.ts";
-import { logLines, post, routeeReport, status, tempDir, until } from "../helpers/utils.ts";
+import { logLines, openFdsTo, post, routeeReport, status, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("plugin-forward-");
 const SECRET = "whsec_" + Buffer.from("plugin-forwarding-key-0123456789abc").toString("base64");
@@ -84,12 +85,69 @@ describe("smsStatus({ forward })", () => {
     await host.server.stop();
   });
 
+  it("registers once with the same options: one forwarder, each entry sent once", async () => {
+    const log = join(dir, "twice.log");
+    const options = { log, healthPath: false as const, forward: { url, secret: SECRET } };
+    const host = new Elysia().use(smsStatus(options)).use(smsStatus(options)).listen({ port: 0, hostname: "127.0.0.1" });
+    expect((await host.handle(post("http://localhost/sms/status", report("t-1", "Delivered", "2024-05-01T10:00:00Z")))).status).toBe(200);
+    await until(() => got.some((e) => e.data.messageId === "t-1"), 5_000);
+    // A second forwarder on the same state file would have sent it too by now.
+    await Bun.sleep(300);
+    expect(got.filter((e) => e.data.messageId === "t-1")).toHaveLength(1);
+    await host.stop();
+  });
+
+  it("starts nothing for an instance that is never registered: no descriptor, no state file", () => {
+    const log = join(dir, "unused.log");
+    smsStatus({ log, forward: { url, secret: SECRET } });
+    expect(openFdsTo(log)).toBe(0);
+    expect(existsSync(statePathFor(log, url))).toBe(false);
+  });
+
+  it("starts with the first report when the app is served through app.fetch (Deno, Node)", async () => {
+    const log = join(dir, "fetch.log");
+    const host = new Elysia().use(smsStatus({ log, forward: { url, secret: SECRET } }));
+    expect((await host.fetch(post("http://localhost/sms/status", report("f-1", "Delivered", "2024-05-01T10:00:00Z")))).status).toBe(200);
+    await until(() => got.some((e) => e.data.messageId === "f-1"), 5_000);
+    // Never listening, so app.stop() would refuse: its stop hooks by hand.
+    for (const hook of host.event.stop ?? []) await hook.fn(host);
+  });
+
+  it("keeps its position in a stateDir that does not exist yet", async () => {
+    const log = join(dir, "state-dir.log");
+    const stateDir = join(dir, "positions", "sms");
+    const host = app({ log, forward: { url, secret: SECRET, stateDir } });
+    expect((await host.send(report("s-1", "Delivered", "2024-05-01T10:00:00Z"))).status).toBe(200);
+    await until(() => readPosition(statePathFor(log, url, stateDir))?.offset === Bun.file(log).size, 5_000);
+    await host.server.stop();
+  });
+
+  it("forwards where AbortSignal.any is missing (Node 20.0 to 20.2)", async () => {
+    const any = AbortSignal.any;
+    // @ts-expect-error: a runtime without it
+    delete AbortSignal.any;
+    try {
+      const host = app({ log: join(dir, "old-node.log"), forward: { url, secret: SECRET } });
+      expect((await host.send(report("n-1", "Delivered", "2024-05-01T10:00:00Z"))).status).toBe(200);
+      await until(() => got.some((e) => e.data.messageId === "n-1"), 5_000);
+      await host.server.stop();
+    } finally {
+      AbortSignal.any = any;
+    }
+  });
+
+  it("keeps the secret out of the Elysia seed", () => {
+    const plugin = smsStatus({ log: join(dir, "seed.log"), forward: { url, secret: SECRET } });
+    expect(JSON.stringify(plugin.config.seed)).not.toContain(SECRET.slice("whsec_".length, 20));
+  });
+
   it.each([
     ["a store instead of the log", { store: {} as never }, "forward reads the plugin's own JSONL log back"],
     ["the text format", { format: "text" as const }, "forward reads the plugin's own JSONL log back"],
     ["an ftp URL", { forward: { url: "ftp://x/", secret: SECRET } }, 'forward.url: "ftp://x/" is not an http or https URL'],
     ["a secret without whsec_", { forward: { url, secret: "hunter2" } }, "forward: the forwarding secret must be whsec_"],
     ["an unknown filter term", { forward: { url, secret: SECRET, filter: "dlr,sometimes" } }, 'forward: "sometimes" is not a kind'],
+    ["the same URL twice", { forward: { url: [url, url], secret: SECRET } }, `forward.url: ${JSON.stringify(url)} is given twice`],
     ["a batch of 0", { forward: { url, secret: SECRET, batch: 0 } }, "forward.batch must be a whole number from 1 to 1000 (got 0)"],
   ] as [string, Partial<SmsStatusOptions>, string][])("refuses %s", (_what, options, message) => {
     const forward = options.forward ?? { url, secret: SECRET };
