@@ -72,9 +72,13 @@ export class Outbox {
       const before = lines.length;
       this.#drain(lines, max);
       if (lines.length > before) continue;
-      // At the end of this file: a new file at the path means it was rotated, and this one is done.
-      const current = inodeOf(this.path);
-      if (current === null || current === this.#ino) return lines;
+      // At the end of this file. A new file at the path means it was rotated, but the writer may
+      // still append here until it reopens the path (logrotate's SIGHUP comes after the rename): this
+      // file is done only once the writer has written to the new one, and then after a last read.
+      const current = statSync(this.path, { throwIfNoEntry: false });
+      if (current === undefined || current.ino === this.#ino || current.size === 0) return lines;
+      this.#drain(lines, max);
+      if (lines.length > before) continue;
       this.#close();
     }
     return lines;
