@@ -3,7 +3,7 @@
  * fsync, rename), so that `kill -9` leaves either the old position or the new one, never half.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Position } from "../log/outbox.ts";
 
@@ -33,4 +33,17 @@ export function writePosition(path: string, position: Position): void {
 export function statePathFor(log: string, url: string, dir: string | null = null): string {
   const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
   return join(dir ?? dirname(resolve(log)), `${basename(log)}.forward-${id}.json`);
+}
+
+/**
+ * Make the directory positions are kept in, if missing (as the log's is), and check it can be
+ * written: a position that cannot be kept fails at start, not as a warning at every save.
+ */
+export function makeStateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new Error(`${dir} is not a writable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
 }

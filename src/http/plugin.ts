@@ -4,7 +4,6 @@
  * options, the routes and their OpenAPI description, and hands each request to the receiver
  * (http/receiver.ts), which reads it through the provider and writes its entries to the store.
  */
-import { accessSync, constants, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { Elysia, type AnyElysia } from "elysia";
 import { DEFAULT_LOG, DEFAULT_PATH, HEALTH_PATH } from "../core/defaults.ts";
@@ -19,7 +18,7 @@ import type { PeerSource } from "./receiver.ts";
 import { setUpReceiver, type ProviderRoute } from "./setup.ts";
 import { parseForwardFilter } from "../forward/filter.ts";
 import { Forwarder, redact } from "../forward/forwarder.ts";
-import { statePathFor } from "../forward/state.ts";
+import { makeStateDir, statePathFor } from "../forward/state.ts";
 
 /**
  * Receive Routee delivery reports in any Elysia app.
@@ -66,10 +65,9 @@ function plannedForwarding(options: SmsStatusOptions, forward: ForwardOptions, m
   if (forward.stateDir !== undefined) {
     // As the log's directory: made if missing, and a position that cannot be kept fails now, not at every save.
     try {
-      mkdirSync(forward.stateDir, { recursive: true });
-      accessSync(forward.stateDir, constants.W_OK);
+      makeStateDir(forward.stateDir);
     } catch (error) {
-      throw new TypeError(`elysia-sms-status: forward.stateDir ${forward.stateDir} is not a writable directory (${(error as Error).message})`, { cause: error });
+      throw new TypeError(`elysia-sms-status: forward.stateDir: ${(error as Error).message}`, { cause: error });
     }
   }
   const startOne = (url: string, statePath: string) => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "bun:test";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killServers, spawnServer } from "../../scripts/lib/startup.ts";
 import { UsageError } from "../../src/cli/errors.ts";
@@ -176,6 +176,21 @@ describe("configuration", () => {
       changes: true,
     });
     expect(parseServeConfig(forward, { SMS_STATUS_FORWARD_FILTER: "final" }).forwardFilter.final).toBe(true);
+  });
+
+  it("refuses a --forward URL given twice, and makes a missing --forward-state-dir", () => {
+    const secret = join(dir, "forward.secret");
+    writeFileSync(secret, "whsec_" + Buffer.from("cli-test-forwarding-key-0123456789").toString("base64"));
+    const forward = ["--forward", "http://127.0.0.1:9/hooks?token=abc", "--forward-secret-file", secret];
+    expect(() => parseServeConfig([...forward, "--forward", "http://127.0.0.1:9/hooks?token=abc"], {})).toThrow(
+      new UsageError("--forward: http://127.0.0.1:9/hooks is given twice"),
+    );
+    const state = join(dir, "state", "forwarding");
+    expect(parseServeConfig([...forward, "--forward-state-dir", state], {}).forwardStateDir).toBe(state);
+    expect(statSync(state).isDirectory()).toBe(true);
+    expect(() => parseServeConfig([...forward, "--forward-state-dir", join(secret, "below-a-file")], {})).toThrow(
+      "--forward-state-dir: " + join(secret, "below-a-file") + " is not a writable directory (ENOTDIR)",
+    );
   });
 
   it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
