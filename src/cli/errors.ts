@@ -3,6 +3,7 @@
  * 0 ok, 1 runtime failure, 2 bad usage.
  */
 import { JournalOpenError, LogReadError } from "../core/errors.ts";
+import { PositionError } from "../forward/state.ts";
 
 /** A bad flag, value or command: exit 2, with a hint to `--help`. */
 export class UsageError extends Error {}
@@ -20,6 +21,7 @@ const EXIT_CODES: [new (...args: never[]) => Error, number][] = [
   [CommandError, EXIT_FAILURE],
   [LogReadError, EXIT_FAILURE],
   [JournalOpenError, EXIT_FAILURE],
+  [PositionError, EXIT_FAILURE],
 ];
 
 /** The exit code for an error the user should see as one line, or null for an unexpected one. */

@@ -9,12 +9,28 @@ import type { Position } from "../log/outbox.ts";
 
 export type { Position };
 
+/** A state file that is there but holds no position: forwarding from a guess could skip entries. */
+export class PositionError extends Error {}
+
+/**
+ * The saved position, or null when there is none yet (no file). A file that cannot be read or
+ * holds something else throws: starting at the log's end instead would skip every entry not yet
+ * delivered, silently.
+ */
 export function readPosition(path: string): Position | null {
+  let text: string;
   try {
-    const value = JSON.parse(readFileSync(path, "utf8")) as Partial<Position>;
-    if (typeof value.ino === "number" && typeof value.offset === "number" && value.offset >= 0) return { ino: value.ino, offset: value.offset };
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new PositionError(`cannot read the forwarding position in ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let value: Partial<Position> | null = null;
+  try {
+    value = JSON.parse(text) as Partial<Position>;
   } catch {}
-  return null;
+  if (typeof value?.ino === "number" && typeof value.offset === "number" && value.offset >= 0) return { ino: value.ino, offset: value.offset };
+  throw new PositionError(`${path} holds no forwarding position: fix it, or delete it to forward from the log's end on (entries not yet delivered are then skipped)`);
 }
 
 export function writePosition(path: string, position: Position): void {

@@ -6,6 +6,7 @@
  */
 import { workerUrl } from "../core/worker-url.ts";
 import { webhookKey } from "./signature.ts";
+import { readPosition } from "./state.ts";
 import { redact, type ForwarderOptions, type ForwardStats } from "./forwarder.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
@@ -24,6 +25,7 @@ export class ForwarderThread {
   constructor(options: ForwarderOptions) {
     const { warn = (message: string) => console.error(message), ...rest } = options;
     webhookKey(options.secret); // a bad secret fails here, in the caller, not in the thread
+    readPosition(options.statePath); // and so does a state file that holds no position
     this.url = options.url;
     this.#options = rest;
     this.#warn = warn;

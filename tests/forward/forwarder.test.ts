@@ -4,7 +4,7 @@
  * survives a stop and a rotation; 410 stops forwarding.
  */
 import { afterAll, describe, expect, it } from "bun:test";
-import { appendFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -12,9 +12,9 @@ import { Webhook } from "standardwebhooks";
 import { FORWARD_EVERYTHING, type ForwardFilter } from "../../src/forward/filter.ts";
 import { Forwarder } from "../../src/forward/forwarder.ts";
 import { ForwarderThread } from "../../src/forward/thread.ts";
-import { readPosition, writePosition } from "../../src/forward/state.ts";
+import { PositionError, readPosition, statePathFor, writePosition } from "../../src/forward/state.ts";
 import { ROUTEE_CALLBACKS } from "../helpers/routee-callbacks.ts";
-import { reportLine, routeeReport, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
+import { reportLine, routeeReport, runCli, status as routeeStatus, tempDir, until } from "../helpers/utils.ts";
 
 const dir = tempDir("forward-");
 const SECRET = "whsec_" + Buffer.from("forwarding-test-key-0123456789abcdef").toString("base64");
@@ -411,6 +411,26 @@ describe("--forward-filter", () => {
       "verification 2f1d3e4c-0001-4a2b-9c8d-000000000001 Verified",
       "viber 0a047b46-a4dd-4ca8-b817-a6a134dd0001 DELIVERED",
     ]);
+  });
+});
+
+describe("a state file that holds no position", () => {
+  it("stops the start with a clear message, never a silent start at the log's end", () => {
+    const log = join(dir, "corrupt.log");
+    writeFileSync(log, lines("corrupt", 1)[0]!.text);
+    const url = "http://127.0.0.1:9/hooks";
+    const state = statePathFor(log, url);
+    writeFileSync(state, "{\"ino\":"); // cut short, as by a full disk outside the atomic rename
+    const secretFile = join(dir, "corrupt.secret");
+    writeFileSync(secretFile, SECRET);
+    expect(() => new ForwarderThread({ log, url, secret: SECRET, statePath: state })).toThrow(`${state} holds no forwarding position`);
+    expect(() => new Forwarder({ log, url, secret: SECRET, statePath: state, warn: () => {} }).start()).toThrow(PositionError);
+    const { code, stderr } = runCli(["--host", "127.0.0.1", "--port", "0", "--no-db", "--log", log, "--forward", url, "--forward-secret-file", secretFile]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${state} holds no forwarding position: fix it, or delete it`);
+    // Nothing was written over it.
+    expect(readFileSync(state, "utf8")).toBe("{\"ino\":");
+    expect(readPosition(join(dir, "never-written.state"))).toBeNull();
   });
 });
 
