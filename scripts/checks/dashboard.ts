@@ -11,22 +11,23 @@ import { killServers, spawnServer } from "../lib/startup.ts";
 const binary = resolve(process.argv[2] ?? "dist/sms-status");
 const dir = mkdtempSync(join(tmpdir(), "dashboard-check-"));
 const checks = new Checks("dashboard");
-const apiPort = 20_000 + Math.floor(Math.random() * 20_000);
 
 await checks.run(async () => {
   // Run from an empty directory: the page must come from inside the binary, not from src/.
-  const server = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", join(dir, "x.log"), "--api-port", String(apiPort), "--api-token", "check-token-0123456789"], { command: [binary], cwd: dir });
-  const page = await fetch(`http://127.0.0.1:${apiPort}/dashboard`);
+  const server = await spawnServer(["--host", "127.0.0.1", "--port", "0", "--log", join(dir, "x.log"), "--api-port", "0", "--api-token", "check-token-0123456789"], { command: [binary], cwd: dir });
+  // A port the kernel picks (a random fixed one once met a port in use); the server says which.
+  const api = /read API at (http:\/\/[^/\s]+)/.exec(server.stderr())![1]!;
+  const page = await fetch(`${api}/dashboard`);
   const html = await page.text();
   checks.check("GET /dashboard answers 200 text/html", page.status === 200 && (page.headers.get("content-type") ?? "").includes("text/html"), `${page.status}`);
   const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
   checks.check("the page loads its script and styles from the server itself", assets.length >= 2 && assets.every((a) => a.startsWith("/")), assets.join(" "));
   for (const asset of assets) {
-    const res = await fetch(`http://127.0.0.1:${apiPort}${asset}`);
+    const res = await fetch(`${api}${asset}`);
     const text = await res.text();
     checks.check(`${asset} is embedded (200, no http(s):// host to load)`, res.status === 200 && text.length > 100 && !/(?:src|href)=["']https?:/.test(text), `${res.status}`);
   }
-  checks.check("the data needs the token", (await fetch(`http://127.0.0.1:${apiPort}/v1/report`)).status === 401);
+  checks.check("the data needs the token", (await fetch(`${api}/v1/report`)).status === 401);
   server.proc.kill("SIGTERM");
   await server.proc.exited;
 }, () => {

@@ -46,7 +46,11 @@ export async function serve(config: ServeConfig): Promise<void> {
   } catch (error) {
     if (error instanceof JournalOpenError) throw error;
     const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new CommandError(`port ${config.port} on ${config.host} is already in use`, { cause: error });
+    if (code === "EADDRINUSE") {
+      // Which listener: the callback port, or the API's or the metrics' (Bun's message names it).
+      const port = /port (\d+)/.exec((error as Error).message ?? "")?.[1] ?? String(config.port);
+      throw new CommandError(`port ${port} is already in use`, { cause: error });
+    }
     if (code === "EACCES")
       throw new CommandError(`not allowed to listen on port ${config.port} (ports below 1024 need privileges)`, { cause: error });
     // Anything else at start (an unusable TLS certificate, say): one line, no stack trace.

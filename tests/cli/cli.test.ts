@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { killServers, spawnServer } from "../../scripts/lib/startup.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { parseServeConfig } from "../../src/cli/serve-flags.ts";
-import { routeeReport, tempDir } from "../helpers/utils.ts";
+import { routeeReport, runCli, tempDir } from "../helpers/utils.ts";
 
 const dir = tempDir("cli-");
 // Servers started by a test are killed at the end even when an assertion failed first.
@@ -191,6 +191,20 @@ describe("configuration", () => {
     expect(() => parseServeConfig([...forward, "--forward-state-dir", join(secret, "below-a-file")], {})).toThrow(
       "--forward-state-dir: " + join(secret, "below-a-file") + " is not a writable directory (ENOTDIR)",
     );
+  });
+
+  it("names the port that is taken, the callback's or the read API's (exit 1)", () => {
+    const taken = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    try {
+      const log = join(dir, "taken.log");
+      for (const flags of [["--port", String(taken.port)], ["--port", "0", "--api-port", String(taken.port)]]) {
+        const { code, stderr } = runCli(["--host", "127.0.0.1", "--no-db", "--log", log, ...flags]);
+        expect(code).toBe(1);
+        expect(stderr).toContain(`port ${taken.port} is already in use`);
+      }
+    } finally {
+      taken.stop(true);
+    }
   });
 
   it("falls back to PORT when SMS_STATUS_PORT is unset", () => {
