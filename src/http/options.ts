@@ -161,14 +161,19 @@ export function assertOptions(options: SmsStatusOptions): void {
 
 function assertForward(options: SmsStatusOptions, fail: (what: string) => never): void {
   const forward = options.forward!;
+  // Plain JavaScript callers too: a wrong type names the option, not a method it lacks.
+  if (typeof forward !== "object" || forward === null) fail("forward must be an object: { url, secret }");
+  if (typeof forward.secret !== "string") fail("forward.secret must be a whsec_ string");
+  if (forward.filter !== undefined && typeof forward.filter !== "string") fail('forward.filter must be a string of terms, such as "dlr,failed"');
   if (options.journal !== undefined || options.store !== undefined || options.format === "text")
     fail("forward reads the plugin's own JSONL log back: it cannot go with journal, store or format: \"text\"");
   const urls = typeof forward.url === "string" ? [forward.url] : forward.url;
-  if (!Array.isArray(urls) || urls.length === 0) fail("forward.url must be an http or https URL, or a list of them");
+  if (!Array.isArray(urls) || urls.length === 0 || urls.some((url) => typeof url !== "string"))
+    fail("forward.url must be an http or https URL, or a list of them");
   // Two forwarders to one URL would share one state file and send every entry twice.
   const twice = urls.find((url, i) => urls.indexOf(url) !== i);
   if (twice !== undefined) fail(`forward.url: ${JSON.stringify(redact(twice))} is given twice`);
-  for (const url of urls) if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`forward.url: ${JSON.stringify(url)} is not an http or https URL`);
+  for (const url of urls) if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`forward.url: ${JSON.stringify(redact(url))} is not an http or https URL`);
   try {
     webhookKey(forward.secret ?? "");
     parseForwardFilter(forward.filter ?? "");
@@ -177,6 +182,7 @@ function assertForward(options: SmsStatusOptions, fail: (what: string) => never)
   }
   if (forward.batch !== undefined && !(Number.isInteger(forward.batch) && forward.batch >= 1 && forward.batch <= 1000))
     fail(`forward.batch must be a whole number from 1 to 1000 (got ${forward.batch})`);
-  if (forward.timeoutMs !== undefined && !(Number.isFinite(forward.timeoutMs) && forward.timeoutMs > 0))
-    fail(`forward.timeoutMs must be a positive number of milliseconds (got ${forward.timeoutMs})`);
+  // As --forward-timeout: up to 5 minutes (a longer one would hold a request slot for as long).
+  if (forward.timeoutMs !== undefined && !(Number.isFinite(forward.timeoutMs) && forward.timeoutMs > 0 && forward.timeoutMs <= 300_000))
+    fail(`forward.timeoutMs must be a number of milliseconds from 1 to 300000 (got ${forward.timeoutMs})`);
 }

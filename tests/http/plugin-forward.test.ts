@@ -149,6 +149,11 @@ describe("smsStatus({ forward })", () => {
     ["an unknown filter term", { forward: { url, secret: SECRET, filter: "dlr,sometimes" } }, 'forward: "sometimes" is not a kind'],
     ["the same URL twice", { forward: { url: [url, url], secret: SECRET } }, `forward.url: ${JSON.stringify(url)} is given twice`],
     ["a batch of 0", { forward: { url, secret: SECRET, batch: 0 } }, "forward.batch must be a whole number from 1 to 1000 (got 0)"],
+    ["a secret that is not a string", { forward: { url, secret: 42 as never } }, "forward.secret must be a whsec_ string"],
+    ["a filter that is not a string", { forward: { url, secret: SECRET, filter: ["dlr"] as never } }, "forward.filter must be a string of terms"],
+    ["a URL list with a number", { forward: { url: [url, 8080] as never, secret: SECRET } }, "forward.url must be an http or https URL, or a list of them"],
+    ["a timeout over 5 minutes", { forward: { url, secret: SECRET, timeoutMs: 600_000 } }, "forward.timeoutMs must be a number of milliseconds from 1 to 300000 (got 600000)"],
+    ["a URL whose token would show", { forward: { url: "ftp://x/?token=secret-token", secret: SECRET } }, 'forward.url: "ftp://x/" is not an http or https URL'],
   ] as [string, Partial<SmsStatusOptions>, string][])("refuses %s", (_what, options, message) => {
     const forward = options.forward ?? { url, secret: SECRET };
     expect(() => smsStatus({ log: join(dir, "refused.log"), ...options, forward })).toThrow(message);
