@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "bun:test";
 import { existsSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { Webhook } from "standardwebhooks";
@@ -69,6 +70,24 @@ describe("smsStatus({ forward })", () => {
     expect(got.slice(before).map((e) => e.data.messageId)).toEqual(["p-2", "p-3"]);
     expect(await logLines(log)).toHaveLength(5);
     await second.server.stop();
+  });
+
+  it("follows its log through a logrotate rename: what it writes on into the renamed file is forwarded", async () => {
+    const log = join(dir, "rotated.log");
+    const host = app({ log, forward: { url, secret: SECRET } });
+    const before = got.length;
+    await host.send(report("r-1", "Delivered", "2024-05-01T10:00:00Z"));
+    await until(() => got.length === before + 1, 5_000);
+    // logrotate's create: rename, then a new empty file; the plugin gets no SIGHUP and writes on.
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, "");
+    // Let the forwarder see the new file (it polls every 100 ms) before the next entry is written.
+    await Bun.sleep(400);
+    await host.send(report("r-2", "Delivered", "2024-05-01T10:00:01Z"));
+    await until(() => got.length === before + 2, 5_000);
+    expect(got.slice(before).map((e) => e.data.messageId)).toEqual(["r-1", "r-2"]);
+    expect(readFileSync(`${log}.1`, "utf8").split("\n")).toHaveLength(3);
+    await host.server.stop();
   });
 
   it("takes the server's filter terms and batches", async () => {
