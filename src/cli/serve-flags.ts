@@ -25,7 +25,7 @@ const MAX_BODY_LIMIT = Math.floor(MAX_LINE_BYTES / 6) - 1024;
 import type { ServeConfig } from "../server/config.ts";
 import { filters, parseForwardFilter, type ForwardFilter } from "../forward/filter.ts";
 import { redact } from "../forward/forwarder.ts";
-import { makeStateDir } from "../forward/state.ts";
+import { makeStateDir, repeatedUrl } from "../forward/state.ts";
 import { webhookKey } from "../forward/signature.ts";
 import { UsageError } from "./errors.ts";
 import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, wholeNumber, type Env } from "./flags.ts";
@@ -361,9 +361,8 @@ function checkCombinations(config: ServeConfig): ServeConfig {
     if (idle) throw new UsageError(`${idle[0]} only matters with --forward URL`);
   }
   if (config.forward.length > 0) {
-    // Two forwarders to one URL would share one state file and send every entry twice.
-    const twice = config.forward.find((url, i) => config.forward.indexOf(url) !== i);
-    if (twice !== undefined) throw new UsageError(`--forward: ${redact(twice)} is given twice`);
+    const twice = repeatedUrl(config.forward);
+    if (twice !== null) throw new UsageError(`--forward: ${redact(twice)} is given twice`);
     if (config.forwardStateDir !== null) {
       try {
         makeStateDir(config.forwardStateDir);

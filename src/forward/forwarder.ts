@@ -117,6 +117,13 @@ export class Forwarder {
   readonly #abort = new AbortController();
   /** For the `changes` filter: each message's status so far, in log order (bounded). */
   readonly #tracker: MessageTracker | null;
+  /**
+   * Attempts are failing: said when it starts and when one succeeds again, not per retry, and at
+   * most once a minute (an application failing every other request would fill the journal).
+   */
+  #failing = false;
+  #saidFailing = false;
+  #saidAt = -Infinity;
   /** Batch mode only: the lanes messages are spread over. */
   readonly #lanes: Lane[] | null;
 
@@ -305,6 +312,8 @@ export class Forwarder {
         this.#release();
       }
       if (status !== null && status >= 200 && status < 300) {
+        if (this.#saidFailing) this.#options.warn(`sms-status: forwarding to ${redact(this.url)} works again`);
+        this.#failing = this.#saidFailing = false;
         this.stats.delivered += entries;
         return "delivered";
       }
@@ -314,6 +323,12 @@ export class Forwarder {
         return "gone";
       }
       this.stats.failures += 1;
+      if (!this.#failing && !this.#stopped && Date.now() - this.#saidAt > 60_000) {
+        this.#saidFailing = true;
+        this.#saidAt = Date.now();
+        this.#options.warn(`sms-status: forwarding to ${redact(this.url)} fails (${status === null ? "no answer" : `answered ${status}`}); retrying with backoff`);
+      }
+      this.#failing = true;
       if (Date.now() - started > this.#options.retryForMs) {
         this.stats.givenUp += entries;
         this.#options.warn(`sms-status: gave up forwarding ${id} to ${redact(this.url)} after ${Math.round((Date.now() - started) / 3600_000)} h`);

@@ -63,3 +63,17 @@ export function makeStateDir(dir: string): void {
     throw new Error(`${dir} is not a writable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
 }
+
+/**
+ * A URL given twice (compared as URLs: `http://LOCALHOST/h` is `http://localhost/h`), or null.
+ * Two forwarders to one endpoint would send every entry twice, each with its own state file.
+ */
+export function repeatedUrl(urls: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const url of urls) {
+    const key = URL.canParse(url) ? new URL(url).href : url;
+    if (seen.has(key)) return url;
+    seen.add(key);
+  }
+  return null;
+}

@@ -12,6 +12,7 @@ import type { Metrics } from "./metrics.ts";
 import { parseForwardFilter } from "../forward/filter.ts";
 import { redact } from "../forward/forwarder.ts";
 import { webhookKey } from "../forward/signature.ts";
+import { repeatedUrl } from "../forward/state.ts";
 
 export interface SmsStatusOptions {
   /**
@@ -159,10 +160,14 @@ export function assertOptions(options: SmsStatusOptions): void {
     fail(`token must be at least ${MIN_TOKEN_LENGTH} characters (use a long random string, e.g. \`openssl rand -hex 24\`)`);
 }
 
+const FORWARD_KEYS = ["url", "secret", "filter", "batch", "timeoutMs", "stateDir"];
+
 function assertForward(options: SmsStatusOptions, fail: (what: string) => never): void {
   const forward = options.forward!;
   // Plain JavaScript callers too: a wrong type names the option, not a method it lacks.
   if (typeof forward !== "object" || forward === null) fail("forward must be an object: { url, secret }");
+  const unknown = Object.keys(forward).find((key) => !FORWARD_KEYS.includes(key));
+  if (unknown !== undefined) fail(`forward.${unknown} is not an option (${FORWARD_KEYS.join(", ")})`);
   if (typeof forward.secret !== "string") fail("forward.secret must be a whsec_ string");
   if (forward.filter !== undefined && typeof forward.filter !== "string") fail('forward.filter must be a string of terms, such as "dlr,failed"');
   if (options.journal !== undefined || options.store !== undefined || options.format === "text")
@@ -170,10 +175,11 @@ function assertForward(options: SmsStatusOptions, fail: (what: string) => never)
   const urls = typeof forward.url === "string" ? [forward.url] : forward.url;
   if (!Array.isArray(urls) || urls.length === 0 || urls.some((url) => typeof url !== "string"))
     fail("forward.url must be an http or https URL, or a list of them");
-  // Two forwarders to one URL would share one state file and send every entry twice.
-  const twice = urls.find((url, i) => urls.indexOf(url) !== i);
-  if (twice !== undefined) fail(`forward.url: ${JSON.stringify(redact(twice))} is given twice`);
-  for (const url of urls) if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`forward.url: ${JSON.stringify(redact(url))} is not an http or https URL`);
+  for (const url of urls)
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+      fail(`forward.url: ${JSON.stringify(url.split("?")[0])} is not an http or https URL (such as https://app.example.com/hooks/sms)`);
+  const twice = repeatedUrl(urls);
+  if (twice !== null) fail(`forward.url: ${JSON.stringify(redact(twice))} is given twice`);
   try {
     webhookKey(forward.secret ?? "");
     parseForwardFilter(forward.filter ?? "");
@@ -181,8 +187,8 @@ function assertForward(options: SmsStatusOptions, fail: (what: string) => never)
     fail(`forward: ${(error as Error).message}`);
   }
   if (forward.batch !== undefined && !(Number.isInteger(forward.batch) && forward.batch >= 1 && forward.batch <= 1000))
-    fail(`forward.batch must be a whole number from 1 to 1000 (got ${forward.batch})`);
+    fail(`forward.batch must be a whole number from 1 to 1000 (got ${JSON.stringify(forward.batch)})`);
   // As --forward-timeout: up to 5 minutes (a longer one would hold a request slot for as long).
   if (forward.timeoutMs !== undefined && !(Number.isFinite(forward.timeoutMs) && forward.timeoutMs > 0 && forward.timeoutMs <= 300_000))
-    fail(`forward.timeoutMs must be a number of milliseconds from 1 to 300000 (got ${forward.timeoutMs})`);
+    fail(`forward.timeoutMs must be a number of milliseconds from 1 to 300000 (got ${JSON.stringify(forward.timeoutMs)})`);
 }

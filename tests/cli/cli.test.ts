@@ -185,6 +185,8 @@ describe("configuration", () => {
     expect(() => parseServeConfig([...forward, "--forward", "http://127.0.0.1:9/hooks?token=abc"], {})).toThrow(
       new UsageError("--forward: http://127.0.0.1:9/hooks is given twice"),
     );
+    // Compared as URLs: the host's case and the default port make no other endpoint.
+    expect(() => parseServeConfig([...forward, "--forward", "HTTP://127.0.0.1:9/hooks?token=abc"], {})).toThrow("is given twice");
     const state = join(dir, "state", "forwarding");
     expect(parseServeConfig([...forward, "--forward-state-dir", state], {}).forwardStateDir).toBe(state);
     expect(statSync(state).isDirectory()).toBe(true);

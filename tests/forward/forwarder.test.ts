@@ -184,6 +184,27 @@ describe.each([1, 20])("forwarding, up to %i entries per webhook", (batch) => {
 });
 
 describe("forwarding", () => {
+  it("says once that forwarding fails and once that it works again, not at every retry", async () => {
+    const log = join(dir, "outage.log");
+    writeFileSync(log, "");
+    const receiver = await flakyReceiver(false);
+    const port = Number(new URL(receiver.url).port);
+    await new Promise<void>((r) => receiver.server.close(() => r()));
+    const warnings: string[] = [];
+    const f = new Forwarder({ log, url: receiver.url, secret: SECRET, statePath: join(dir, "outage.state"), backoffMs: 5, pollMs: 10, warn: (m) => warnings.push(m) });
+    forwarders.push(f);
+    f.start();
+    for (const line of lines("outage", 3)) appendFileSync(log, line.text);
+    await until(() => f.stats.failures >= 10, 10_000);
+    await new Promise<void>((r) => receiver.server.listen(port, "127.0.0.1", r));
+    await until(() => f.stats.delivered === 9, 10_000);
+    const about = warnings.filter((w) => !w.includes("starting at the end"));
+    expect(about).toEqual([
+      "sms-status: forwarding to " + receiver.url + " fails (no answer); retrying with backoff",
+      "sms-status: forwarding to " + receiver.url + " works again",
+    ]);
+  });
+
   it("stops forwarding to a URL that answers 410 Gone", async () => {
     const log = join(dir, "gone.log");
     writeFileSync(log, "");

@@ -172,6 +172,10 @@ describe("smsStatus({ forward })", () => {
     ["a filter that is not a string", { forward: { url, secret: SECRET, filter: ["dlr"] as never } }, "forward.filter must be a string of terms"],
     ["a URL list with a number", { forward: { url: [url, 8080] as never, secret: SECRET } }, "forward.url must be an http or https URL, or a list of them"],
     ["a timeout over 5 minutes", { forward: { url, secret: SECRET, timeoutMs: 600_000 } }, "forward.timeoutMs must be a number of milliseconds from 1 to 300000 (got 600000)"],
+    ["one URL twice in different case", { forward: { url: ["http://LOCALHOST:9/h", "http://localhost:9/h"], secret: SECRET } }, 'forward.url: "http://localhost:9/h" is given twice'],
+    ["a URL without its scheme", { forward: { url: "127.0.0.1:8471/hooks", secret: SECRET } }, 'forward.url: "127.0.0.1:8471/hooks" is not an http or https URL'],
+    ["an option it does not have", { forward: { url, secret: SECRET, batchSize: 20 } as never }, "forward.batchSize is not an option (url, secret, filter, batch, timeoutMs, stateDir)"],
+    ["a batch given as a string", { forward: { url, secret: SECRET, batch: "20" as never } }, 'forward.batch must be a whole number from 1 to 1000 (got "20")'],
     ["a URL whose token would show", { forward: { url: "ftp://x/?token=secret-token", secret: SECRET } }, 'forward.url: "ftp://x/" is not an http or https URL'],
   ] as [string, Partial<SmsStatusOptions>, string][])("refuses %s", (_what, options, message) => {
     const forward = options.forward ?? { url, secret: SECRET };
