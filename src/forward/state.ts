@@ -47,8 +47,12 @@ export function writePosition(path: string, position: Position): void {
 
 /** Where the forwarder of `log` to `url` keeps its position: `<log>.forward-<hash of the URL>.json`, beside the log or in `dir`. */
 export function statePathFor(log: string, url: string, dir: string | null = null): string {
-  const id = createHash("sha256").update(url).digest("hex").slice(0, 12);
-  return join(dir ?? dirname(resolve(log)), `${basename(log)}.forward-${id}.json`);
+  return join(dir ?? dirname(resolve(log)), `${basename(log)}.forward-${forwardId(url)}.json`);
+}
+
+/** A URL's short id (in its state file's name and its metrics): tells apart URLs that differ only in a query not shown. */
+export function forwardId(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 12);
 }
 
 /**

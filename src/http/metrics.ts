@@ -3,6 +3,7 @@
  * little). `render()` gives the text exposition format, version 0.0.4.
  */
 import { redact, type ForwardStats } from "../forward/forwarder.ts";
+import { forwardId } from "../forward/state.ts";
 import type { ViewThreadStats } from "../store/sql/view-thread.ts";
 
 /** Seconds; dense near Routee's 2 s limit so the histogram shows how close answers come to it. */
@@ -64,11 +65,14 @@ export class Metrics {
     byChannel.set(channel, (byChannel.get(channel) ?? 0) + 1);
   }
 
-  readonly #forwarders: { url: string; stats: ForwardStats }[] = [];
+  readonly #forwarders: { url: string; id: string; stats: ForwardStats }[] = [];
 
-  /** A forwarder's figures, rendered per URL (without its query, which may hold a token). */
+  /**
+   * A forwarder's figures, rendered per URL: without its query (which may hold a token), so with
+   * the id of its state file too, or two URLs differing only there would be one series twice.
+   */
   watchForwarder(url: string, stats: ForwardStats): void {
-    this.#forwarders.push({ url: redact(url), stats });
+    this.#forwarders.push({ url: redact(url), id: forwardId(url), stats });
   }
 
   #view: ViewThreadStats | null = null;
@@ -150,7 +154,7 @@ export class Metrics {
     if (this.#forwarders.length > 0) {
       const each = (name: string, type: string, help: string, read: (s: ForwardStats) => number) => {
         family(name, type, help);
-        for (const { url, stats } of this.#forwarders) out.push(`${name}${labels({ url })} ${read(stats)}`);
+        for (const { url, id, stats } of this.#forwarders) out.push(`${name}${labels({ url, id })} ${read(stats)}`);
       };
       each("sms_status_forward_delivered_total", "counter", "Entries forwarded and answered 2xx.", (s) => s.delivered);
       each("sms_status_forward_attempts_total", "counter", "Forwarding attempts, retries included.", (s) => s.attempts);

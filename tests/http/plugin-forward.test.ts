@@ -12,7 +12,7 @@ import { Elysia } from "elysia";
 import { Webhook } from "standardwebhooks";
 import { smsStatus } from "../../src/http/plugin.ts";
 import { Metrics } from "../../src/http/metrics.ts";
-import { readPosition, statePathFor } from "../../src/forward/state.ts";
+import { forwardId, readPosition, statePathFor } from "../../src/forward/state.ts";
 import type { SmsStatusOptions } from "../../src/http/options.ts";
 import { logLines, openFdsTo, post, routeeReport, status, tempDir, until } from "../helpers/utils.ts";
 
@@ -57,7 +57,7 @@ describe("smsStatus({ forward })", () => {
     await until(() => got.length === 3, 5_000);
     expect(got.map((e) => `${e.type} ${e.data.messageId} ${e.data.status}`)).toEqual(["sms_status.dlr p-1 Queued", "sms_status.dlr p-1 Sent", "sms_status.dlr p-1 Delivered"]);
     // Counted once the answer is back, a moment after the application has the entry.
-    await until(() => metrics.render().includes(`sms_status_forward_delivered_total{url="${url}"} 3`), 5_000);
+    await until(() => metrics.render().includes(`sms_status_forward_delivered_total{url="${url}",id="${forwardId(url)}"} 3`), 5_000);
 
     // The application goes down; two more reports are acknowledged; the host app stops.
     down = true;
@@ -88,6 +88,19 @@ describe("smsStatus({ forward })", () => {
     expect(got.slice(before).map((e) => e.data.messageId)).toEqual(["r-1", "r-2"]);
     expect(readFileSync(`${log}.1`, "utf8").split("\n")).toHaveLength(3);
     await host.server.stop();
+  });
+
+  it("renders two URLs that differ only in their query as two series, neither showing the query", () => {
+    const metrics = new Metrics();
+    const stats = (delivered: number) => ({ delivered, attempts: 0, failures: 0, givenUp: 0, pending: 0, lagSeconds: 0, active: true });
+    metrics.watchForwarder("https://app.example/hooks?token=one", stats(1));
+    metrics.watchForwarder("https://app.example/hooks?token=two", stats(2));
+    const series = metrics.render().split("\n").filter((l) => l.startsWith("sms_status_forward_delivered_total{"));
+    expect(series).toEqual([
+      `sms_status_forward_delivered_total{url="https://app.example/hooks",id="${forwardId("https://app.example/hooks?token=one")}"} 1`,
+      `sms_status_forward_delivered_total{url="https://app.example/hooks",id="${forwardId("https://app.example/hooks?token=two")}"} 2`,
+    ]);
+    expect(forwardId("https://app.example/hooks?token=one")).not.toBe(forwardId("https://app.example/hooks?token=two"));
   });
 
   it("takes the server's filter terms and batches", async () => {
