@@ -25,7 +25,7 @@ const MAX_BODY_LIMIT = Math.floor(MAX_LINE_BYTES / 6) - 1024;
 import type { ServeConfig } from "../server/config.ts";
 import { filters, parseForwardFilter, type ForwardFilter } from "../forward/filter.ts";
 import { redact } from "../forward/forwarder.ts";
-import { makeStateDir, repeatedUrl } from "../forward/state.ts";
+import { isHttpUrl, makeStateDir, repeatedUrl } from "../forward/state.ts";
 import { webhookKey } from "../forward/signature.ts";
 import { UsageError } from "./errors.ts";
 import { boolean, list, nonEmpty, oneOf, optional, parseFlags, readableFile, wholeNumber, type Env } from "./flags.ts";
@@ -286,12 +286,7 @@ function isLoopback(host: string): boolean {
 
 /** An http(s) URL to forward to. */
 function httpUrl(item: string, name: string): void {
-  let url: URL | null = null;
-  try {
-    url = new URL(item);
-  } catch {}
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
-    throw new UsageError(`${name}: ${JSON.stringify(item)} is not an http or https URL`);
+  if (!isHttpUrl(item)) throw new UsageError(`${name}: ${JSON.stringify(item)} is not an http or https URL`);
 }
 
 /** `dlr,failed,sms,final`: see forward/filter.ts. */

@@ -240,10 +240,10 @@ export class Forwarder {
    */
   #seedTracker(start: Position): void {
     if (this.#tracker === null || start.ino === 0) return;
-    const file = statOf(this.#options.log);
+    const file = statSync(this.#options.log, { throwIfNoEntry: false });
     // Shorter than the position: truncated in place, and the outbox reads it again from its start,
     // so what it holds now is to come, not known.
-    if (file === null || file.ino !== start.ino || file.size < start.offset) return;
+    if (file === undefined || file.ino !== start.ino || file.size < start.offset) return;
     for (const entry of readRecentEntries(this.#options.log, undefined, undefined, start.offset)) this.#tracker.add(entry);
   }
 
@@ -273,13 +273,14 @@ export class Forwarder {
         const ids: string[] = [];
         const data: string[] = [];
         // The body's UTF-8 bytes, counted exactly: a report's text may take 3 bytes a character.
-        let bytes = 0;
+        // The wrapper first (its timestamp is an ISO time: the same length whichever entry's).
+        let bytes = Buffer.byteLength(batchBody(lane.waiting[0]!.entry.receivedAt, []));
         for (const { item, entry } of lane.waiting) {
           if (data.length === this.#options.batch) break;
           const id = entryId(item.line);
           const one = envelope(entry, item.line.text, id);
           bytes += Buffer.byteLength(one) + (data.length > 0 ? 1 : 0);
-          if (data.length > 0 && bytes + Buffer.byteLength(batchBody(entry.receivedAt, [])) > MAX_BATCH_BYTES) break;
+          if (data.length > 0 && bytes > MAX_BATCH_BYTES) break;
           ids.push(id);
           data.push(one);
         }
@@ -451,14 +452,6 @@ function laneOf(key: string, lanes: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % lanes;
-}
-
-function statOf(path: string): { ino: number; size: number } | null {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -68,6 +68,11 @@ export function makeStateDir(dir: string): void {
   }
 }
 
+/** An http or https URL: what a forwarder can POST to. */
+export function isHttpUrl(raw: string): boolean {
+  return URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol);
+}
+
 /**
  * A URL given twice (compared as URLs: `http://LOCALHOST/h` is `http://localhost/h`), or null.
  * Two forwarders to one endpoint would send every entry twice, each with its own state file.

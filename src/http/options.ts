@@ -12,7 +12,7 @@ import type { Metrics } from "./metrics.ts";
 import { parseForwardFilter } from "../forward/filter.ts";
 import { redact } from "../forward/forwarder.ts";
 import { webhookKey } from "../forward/signature.ts";
-import { repeatedUrl } from "../forward/state.ts";
+import { isHttpUrl, repeatedUrl } from "../forward/state.ts";
 
 export interface SmsStatusOptions {
   /**
@@ -176,7 +176,7 @@ function assertForward(options: SmsStatusOptions, fail: (what: string) => never)
   if (!Array.isArray(urls) || urls.length === 0 || urls.some((url) => typeof url !== "string"))
     fail("forward.url must be an http or https URL, or a list of them");
   for (const url of urls)
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    if (!isHttpUrl(url))
       fail(`forward.url: ${JSON.stringify(url.split("?")[0])} is not an http or https URL (such as https://app.example.com/hooks/sms)`);
   const twice = repeatedUrl(urls);
   if (twice !== null) fail(`forward.url: ${JSON.stringify(redact(twice))} is given twice`);
